@@ -1,1 +1,3 @@
-﻿Console.WriteLine("Hello, World!");
+using Pitrix.Cli;
+
+return await CliApp.RunAsync(args, CliEnvironment.FromProcess());

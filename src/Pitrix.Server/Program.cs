@@ -1,6 +1,3 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using Pitrix.Server;
 
-app.MapGet("/", () => "Hello World!");
-
-app.Run();
+return await PitrixServer.RunAsync(args);

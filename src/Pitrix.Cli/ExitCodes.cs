@@ -1,0 +1,28 @@
+namespace Pitrix.Cli;
+
+/// <summary>The CLI's exit codes; scripts may depend on them.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failure = 1;
+    public const int Usage = 2;
+    public const int Invalid = 3;
+    public const int Unauthenticated = 4;
+    public const int Forbidden = 5;
+    public const int NotFound = 6;
+    public const int Conflict = 7;
+    public const int Unavailable = 8;
+    public const int RateLimited = 9;
+
+    public static int FromStatus(int status) => status switch
+    {
+        400 or 413 or 415 => Invalid,
+        401 => Unauthenticated,
+        403 => Forbidden,
+        404 => NotFound,
+        409 => Conflict,
+        429 => RateLimited,
+        >= 500 => Unavailable,
+        _ => Failure,
+    };
+}

@@ -1,0 +1,136 @@
+using Microsoft.Extensions.Options;
+using Pitrix.Api;
+using Pitrix.Core.Hosting;
+using Pitrix.Persistence;
+using Pitrix.Providers.Local;
+
+namespace Pitrix.Server;
+
+/// <summary>Composes the Pitrix server from its modules according to its roles.</summary>
+public static class PitrixServer
+{
+    public const string DefaultUrl = "http://127.0.0.1:9100";
+
+    private static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
+    {
+        ["--roles"] = "Server:Roles",
+        ["--data-dir"] = "Server:DataDirectory",
+        ["--database"] = "Database:Provider",
+        ["--connection-string"] = "Database:ConnectionString",
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var migrateOnly = args.Length > 0 && args[0] == "migrate";
+        if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        WebApplication app;
+        try
+        {
+            app = Build(migrateOnly ? args[1..] : args);
+            await DatabaseInitializer.InitializeAsync(app.Services, createAdmin: !migrateOnly, Console.Out, CancellationToken.None);
+        }
+        catch (OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync("pitrix-server: invalid configuration: " + string.Join(" ", ex.Failures));
+            return 2;
+        }
+
+        if (migrateOnly)
+        {
+            Console.WriteLine("Database is up to date.");
+            return 0;
+        }
+
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <summary>Builds the server without starting it; tests use this to run the real pipeline on a free port.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        builder.Configuration.AddEnvironmentVariables("PITRIX_");
+        builder.Configuration.AddCommandLine(args, SwitchMappings);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+            .AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning)
+            .AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error)
+            .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        configure?.Invoke(builder);
+
+        var serverOptions = builder.Configuration.GetSection(ServerOptions.SectionName).Get<ServerOptions>() ?? new ServerOptions();
+        var dataDirectory = new DataDirectory(Path.GetFullPath(serverOptions.DataDirectory));
+        Directory.CreateDirectory(dataDirectory.Path);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(dataDirectory.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var databaseOptions = builder.Configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        if (databaseOptions.Provider == DatabaseProviders.Sqlite && string.IsNullOrWhiteSpace(databaseOptions.ConnectionString))
+        {
+            databaseOptions.ConnectionString = $"Data Source={Path.Combine(dataDirectory.Path, "pitrix.db")}";
+        }
+
+        var validation = new DatabaseOptionsValidator().Validate(null, databaseOptions);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(DatabaseOptions.SectionName, typeof(DatabaseOptions), validation.Failures);
+        }
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        var services = builder.Services;
+        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
+        services.AddSingleton(Options.Create(databaseOptions));
+        services.AddSingleton(dataDirectory);
+        services.AddSingleton(TimeProvider.System);
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        var maxBody = builder.Configuration.GetSection(ApiOptions.SectionName).Get<ApiOptions>()?.MaxRequestBodyBytes ?? new ApiOptions().MaxRequestBodyBytes;
+        builder.WebHost.ConfigureKestrel(o => o.Limits.MaxRequestBodySize = maxBody);
+
+        services.AddPitrixPersistence(databaseOptions);
+        services.AddPitrixApi(dataDirectory);
+        services.AddLocalProvider();
+
+        var app = builder.Build();
+        var roles = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.RoleSet;
+        app.UsePitrixApi(serveApi: roles.Contains("api"));
+        var roleList = string.Join(',', roles.Order(StringComparer.Ordinal));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var urls = string.Join(", ", app.Urls);
+            ServerLog.Started(app.Logger, urls, dataDirectory.Path, databaseOptions.Provider, roleList);
+        });
+        return app;
+    }
+
+    private const string Usage = """
+        Usage: pitrix-server [migrate] [options]
+
+          migrate                     apply database migrations and exit
+          --urls <url>                listen address (default http://127.0.0.1:9100)
+          --data-dir <path>           data directory (default ./.pitrix-data)
+          --roles <list>              api,engine,indexer,pilot (default all)
+          --database <sqlite|postgres>
+          --connection-string <cs>    required for postgres
+
+        Any setting can also come from appsettings.json or PITRIX_<Section>__<Key> environment
+        variables, for example PITRIX_Database__Provider=postgres. On first start an 'admin' user is
+        created with the password from PITRIX_ADMIN_PASSWORD, or a generated one printed once.
+        """;
+}
+
+internal static partial class ServerLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pitrix is listening on {Urls} (data directory {DataDirectory}, database {Database}, roles {Roles})")]
+    public static partial void Started(ILogger logger, string urls, string dataDirectory, string database, string roles);
+}
