@@ -12,17 +12,18 @@ public static class DatabaseInitializer
 {
     public const string AdminPasswordVariable = "PITRIX_ADMIN_PASSWORD";
 
-    public static async Task InitializeAsync(IServiceProvider services, bool createAdmin, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>Migrates; then, when <paramref name="adminPassword"/> is not null and no user exists, creates the admin (an empty password means: generate one and print it).</summary>
+    public static async Task InitializeAsync(IServiceProvider services, string? adminPassword, TextWriter output, CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
         await db.Database.MigrateAsync(cancellationToken);
-        if (!createAdmin || await db.Users.AnyAsync(cancellationToken))
+        if (adminPassword is null || await db.Users.AnyAsync(cancellationToken))
         {
             return;
         }
 
-        var configured = Environment.GetEnvironmentVariable(AdminPasswordVariable);
+        var configured = adminPassword;
         var password = string.IsNullOrEmpty(configured) ? GeneratePassword() : configured;
         var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow();
         var admin = new User { Id = Id.New(IdPrefix.User), Name = "admin", NormalizedName = "admin", PasswordHash = "", DisplayName = "Administrator", CreatedAt = now, UpdatedAt = now };

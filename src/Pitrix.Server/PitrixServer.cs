@@ -32,7 +32,7 @@ public static class PitrixServer
         try
         {
             app = Build(migrateOnly ? args[1..] : args);
-            await DatabaseInitializer.InitializeAsync(app.Services, createAdmin: !migrateOnly, Console.Out, CancellationToken.None);
+            await InitializeAsync(app, Console.Out, createAdmin: !migrateOnly);
         }
         catch (OptionsValidationException ex)
         {
@@ -49,6 +49,13 @@ public static class PitrixServer
         await app.RunAsync();
         return 0;
     }
+
+    /// <summary>
+    /// Applies migrations and creates the first admin, whose password comes from <c>PITRIX_ADMIN_PASSWORD</c>
+    /// (configuration key <c>ADMIN_PASSWORD</c>) or is generated and printed to <paramref name="output"/>.
+    /// </summary>
+    public static Task InitializeAsync(WebApplication app, TextWriter output, bool createAdmin = true) =>
+        DatabaseInitializer.InitializeAsync(app.Services, createAdmin ? app.Configuration["ADMIN_PASSWORD"] ?? "" : null, output, CancellationToken.None);
 
     /// <summary>Builds the server without starting it; tests use this to run the real pipeline on a free port.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)

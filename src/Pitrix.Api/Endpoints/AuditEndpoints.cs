@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Pitrix.Api.Http;
 using Pitrix.Api.Security;
@@ -32,10 +33,10 @@ public static class AuditEndpoints
 
     private static async Task<Results<Ok<Page<AuditEntryDto>>, ProblemHttpResult>> ListAsync(
         ListQuery list,
-        string? userId,
+        [FromQuery(Name = "user_id")] string? userId,
         string? action,
-        string? resourceType,
-        string? resourceId,
+        [FromQuery(Name = "resource_type")] string? resourceType,
+        [FromQuery(Name = "resource_id")] string? resourceId,
         string? outcome,
         DateTimeOffset? since,
         DateTimeOffset? until,

@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Pitrix.Api.Auditing;
@@ -33,7 +34,7 @@ public static class GroupEndpoints
         groups.MapDelete("/{id}/members/{userId}", RemoveMemberAsync).WithName("group.remove_member");
     }
 
-    private static async Task<Results<Ok<Page<GroupDto>>, ProblemHttpResult>> ListAsync(ListQuery list, string? parentId, PitrixDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Page<GroupDto>>, ProblemHttpResult>> ListAsync(ListQuery list, [FromQuery(Name = "parent_id")] string? parentId, PitrixDbContext db, CancellationToken cancellationToken)
     {
         if (list.Validate(SortKeys.Keys) is { } invalid)
         {

@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Pitrix.Api.Auditing;
@@ -43,7 +44,7 @@ public static class RuntimeEndpoints
         TypedResults.Ok(providers.All.OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => new ProviderDto(p.Name, p.DisplayName, p.RequiresCredential)).ToList());
 
     private static async Task<Results<Ok<Page<RuntimeDto>>, ProblemHttpResult>> ListAsync(
-        ListQuery list, string? provider, string? ownerId, Visibility? visibility, Caller caller, PitrixDbContext db, CancellationToken cancellationToken)
+        ListQuery list, string? provider, [FromQuery(Name = "owner_id")] string? ownerId, string? visibility, Caller caller, PitrixDbContext db, CancellationToken cancellationToken)
     {
         if (list.Validate(SortKeys.Keys) is { } invalid)
         {
@@ -61,8 +62,13 @@ public static class RuntimeEndpoints
             query = query.Where(r => r.OwnerId == ownerId);
         }
 
-        if (visibility is { } v)
+        if (visibility is not null)
         {
+            if (!Enum.TryParse<Visibility>(visibility, ignoreCase: true, out var v) || !Enum.IsDefined(v))
+            {
+                return Problems.From(new FieldErrors().Add("visibility", "Must be private, group or public.").ToError()!);
+            }
+
             query = query.Where(r => r.Visibility == v);
         }
 

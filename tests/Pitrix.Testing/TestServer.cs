@@ -1,0 +1,167 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Pitrix.Server;
+
+namespace Pitrix.Testing;
+
+/// <summary>
+/// A real Pitrix server — the same composition as <c>pitrix-server</c> — listening on a free loopback
+/// port with its own data directory and database, driven over real HTTP.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    public const string AdminPassword = "admin-password-for-tests";
+
+    private readonly WebApplication _app;
+    private readonly TestDatabase _database;
+
+    private TestServer(WebApplication app, TestDatabase database, string dataDirectory, Uri address)
+    {
+        _app = app;
+        _database = database;
+        DataDirectory = dataDirectory;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public string DataDirectory { get; }
+
+    public TestDatabase Database => _database;
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts a server on the given database kind (<c>sqlite</c> or <c>postgres</c>).</summary>
+    public static async Task<TestServer> StartAsync(string databaseKind, params string[] extraArgs)
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("pitrix-test-").FullName;
+        var database = databaseKind == "postgres" ? await TestDatabase.PostgresAsync() : TestDatabase.Sqlite(dataDirectory);
+        string[] args =
+        [
+            "--urls=http://127.0.0.1:0",
+            $"--data-dir={dataDirectory}",
+            $"--database={database.Provider}",
+            $"--connection-string={database.ConnectionString}",
+            $"--ADMIN_PASSWORD={AdminPassword}",
+            "--Auth:LoginAttemptsPerMinute=100000",
+            "--Logging:LogLevel:Default=Warning",
+            .. extraArgs,
+        ];
+        var app = PitrixServer.Build(args);
+        await PitrixServer.InitializeAsync(app, TextWriter.Null);
+        await app.StartAsync();
+        var address = new Uri(app.Urls.First());
+        return new TestServer(app, database, dataDirectory, address);
+    }
+
+    public ApiSession Anonymous() => new(new HttpClient { BaseAddress = Address });
+
+    public async Task<ApiSession> LoginAsync(string user, string password)
+    {
+        var session = Anonymous();
+        var response = await session.PostAsync("/api/v1/auth/login", new { username = user, password });
+        if (response.Status != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"Login as {user} failed: {response.Status} {response.Body}");
+        }
+
+        session.Token = (string)response.Body!["access_token"]!;
+        session.RefreshToken = (string)response.Body["refresh_token"]!;
+        session.UserId = (string)response.Body["user"]!["id"]!;
+        return session;
+    }
+
+    public Task<ApiSession> LoginAdminAsync() => LoginAsync("admin", AdminPassword);
+
+    /// <summary>Creates a user with the given roles (and groups) as admin, and signs in as that user.</summary>
+    public async Task<ApiSession> CreateUserAsync(string name, string[] roles, string[]? groupIds = null)
+    {
+        using var admin = await LoginAdminAsync();
+        var created = await admin.PostAsync("/api/v1/users", new { name, password = "password-" + name, roles, group_ids = groupIds });
+        if (created.Status != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"Creating user {name} failed: {created.Status} {created.Body}");
+        }
+
+        return await LoginAsync(name, "password-" + name);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _database.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>An HTTP client of the test server, optionally signed in.</summary>
+public sealed class ApiSession(HttpClient http) : IDisposable
+{
+    public string? Token { get; set; }
+
+    public string? RefreshToken { get; set; }
+
+    public string? UserId { get; set; }
+
+    public HttpClient Http => http;
+
+    public Task<ApiResponse> GetAsync(string path) => SendAsync(HttpMethod.Get, path, null);
+
+    public Task<ApiResponse> PostAsync(string path, object? body = null) => SendAsync(HttpMethod.Post, path, body);
+
+    public Task<ApiResponse> PutAsync(string path, object? body = null) => SendAsync(HttpMethod.Put, path, body);
+
+    public Task<ApiResponse> PatchAsync(string path, object? body = null) => SendAsync(HttpMethod.Patch, path, body);
+
+    public Task<ApiResponse> DeleteAsync(string path) => SendAsync(HttpMethod.Delete, path, null);
+
+    public async Task<ApiResponse> SendAsync(HttpMethod method, string path, object? body, string? rawJson = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (Token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        }
+
+        if (rawJson is not null)
+        {
+            request.Content = new StringContent(rawJson, Encoding.UTF8, "application/json");
+        }
+        else if (body is not null || method == HttpMethod.Post || method == HttpMethod.Put || method == HttpMethod.Patch)
+        {
+            request.Content = JsonContent.Create(body ?? new { });
+        }
+
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        JsonNode? json = null;
+        if (text.Length > 0 && response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) == true)
+        {
+            json = JsonNode.Parse(text);
+        }
+
+        return new ApiResponse(response.StatusCode, json, text, response.Headers);
+    }
+
+    public void Dispose() => http.Dispose();
+}
+
+public sealed record ApiResponse(HttpStatusCode Status, JsonNode? Body, string Text, HttpResponseHeaders Headers)
+{
+    public string? Code => (string?)Body?["code"];
+
+    public string Id => (string)Body!["id"]!;
+
+    public override string ToString() => $"{(int)Status} {Text}";
+}
