@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace Pitrix.Cli;
 
 /// <summary>The <c>pitrix</c> command tree. Every command is a thin call of the REST API.</summary>
-public static class CliApp
+public sealed class CliApp
 {
     private static readonly string[] RuntimeColumns = ["id", "name", "provider", "zone", "visibility", "labels"];
     private static readonly string[] CredentialColumns = ["id", "name", "provider", "endpoint_url", "visibility"];
@@ -13,23 +13,30 @@ public static class CliApp
     private static readonly string[] TokenColumns = ["id", "name", "prefix", "expires_at", "last_used_at", "revoked_at"];
     private static readonly string[] AuditColumns = ["at", "user_name", "action", "resource_id", "status_code", "error_code"];
 
-    private static readonly Option<string> OutputOption = new("--output", "-o")
+    private readonly Option<string> _outputOption = new("--output", "-o")
     {
         Description = "Output format: table, json or yaml",
         DefaultValueFactory = _ => "table",
         Recursive = true,
     };
 
-    private static readonly Option<int?> LimitOption = new("--limit") { Description = "Items per page (1-200, default 20)" };
-    private static readonly Option<int?> OffsetOption = new("--offset") { Description = "Items to skip" };
-    private static readonly Option<string?> QueryOption = new("--query", "-q") { Description = "Free-text search" };
-    private static readonly Option<string?> SortOption = new("--sort") { Description = "Sort field, '-' prefix for descending" };
+    private readonly Option<int?> _limitOption = new("--limit") { Description = "Items per page (1-200, default 20)" };
+    private readonly Option<int?> _offsetOption = new("--offset") { Description = "Items to skip" };
+    private readonly Option<string?> _queryOption = new("--query", "-q") { Description = "Free-text search" };
+    private readonly Option<string?> _sortOption = new("--sort") { Description = "Sort field, '-' prefix for descending" };
 
-    public static async Task<int> RunAsync(string[] args, CliEnvironment env, CancellationToken cancellationToken = default)
+    private CliApp()
     {
-        OutputOption.AcceptOnlyFromAmong("table", "json", "yaml");
+    }
+
+    public static Task<int> RunAsync(string[] args, CliEnvironment env, CancellationToken cancellationToken = default) =>
+        new CliApp().RunCoreAsync(args, env, cancellationToken);
+
+    private async Task<int> RunCoreAsync(string[] args, CliEnvironment env, CancellationToken cancellationToken)
+    {
+        _outputOption.AcceptOnlyFromAmong("table", "json", "yaml");
         var root = new RootCommand("pitrix — the Pitrix command line. Sign in with `pitrix login`, then manage users, runtimes and more.");
-        root.Options.Add(OutputOption);
+        root.Options.Add(_outputOption);
         root.Subcommands.Add(LoginCommand(env));
         root.Subcommands.Add(LogoutCommand(env));
         root.Subcommands.Add(Api(env, new Command("whoami", "Show the signed-in user"), (_, api, ct) => Columns(api.GetAsync("api/v1/me", ct))));
@@ -59,15 +66,15 @@ public static class CliApp
     private delegate Task<(JsonNode? Result, string[] Columns)> ApiAction(ParseResult parse, ApiClient api, CancellationToken cancellationToken);
 
     /// <summary>Wires a command to an API call: builds the client from the saved config, prints the result or the problem.</summary>
-    private static Command Api(CliEnvironment env, Command command, ApiAction action)
+    private Command Api(CliEnvironment env, Command command, ApiAction action, bool signedIn = true)
     {
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var format = parse.GetValue(OutputOption) ?? "table";
+            var format = parse.GetValue(_outputOption) ?? "table";
             try
             {
-                using var api = new ApiClient(CliConfig.Load(env.ConfigPath), env.ConfigPath, env.HandlerFactory?.Invoke());
-                var (result, columns) = await action(parse, api, cancellationToken);
+                using var api = signedIn ? new ApiClient(CliConfig.Load(env.ConfigPath), env.ConfigPath, env.HandlerFactory?.Invoke()) : null;
+                var (result, columns) = await action(parse, api!, cancellationToken);
                 if (result is not null)
                 {
                     new Output(env.Output, format).Write(result, columns);
@@ -98,7 +105,7 @@ public static class CliApp
         return (null, []);
     }
 
-    private static Command LoginCommand(CliEnvironment env)
+    private Command LoginCommand(CliEnvironment env)
     {
         var server = new Option<string>("--server", "-s") { Description = "Server URL, for example http://127.0.0.1:9100", Required = true };
         var username = new Option<string?>("--username", "-u") { Description = "User name (password sign-in)" };
@@ -129,7 +136,7 @@ public static class CliApp
             config.Save(env.ConfigPath);
             await env.Error.WriteLineAsync($"Signed in to {config.Server} as {config.User}.");
             return (null, []);
-        });
+        }, signedIn: false);
     }
 
     private static Command LogoutCommand(CliEnvironment env)
@@ -159,7 +166,7 @@ public static class CliApp
         return command;
     }
 
-    private static Command PasswdCommand(CliEnvironment env)
+    private Command PasswdCommand(CliEnvironment env)
     {
         var stdin = new Option<bool>("--stdin") { Description = "Read the current and the new password as two lines of standard input" };
         var command = new Command("passwd", "Change your password (ends your other sign-ins)") { stdin };
@@ -172,7 +179,7 @@ public static class CliApp
         });
     }
 
-    private static Command TokenCommands(CliEnvironment env)
+    private Command TokenCommands(CliEnvironment env)
     {
         var token = new Command("token", "Personal API tokens for scripts and CI");
         var name = new Argument<string>("name") { Description = "Token name" };
@@ -186,7 +193,7 @@ public static class CliApp
         return token;
     }
 
-    private static Command UserCommands(CliEnvironment env)
+    private Command UserCommands(CliEnvironment env)
     {
         var user = new Command("user", "Manage users (admin)");
         var id = new Argument<string>("id") { Description = "User id" };
@@ -227,7 +234,7 @@ public static class CliApp
         return user;
     }
 
-    private static Command GroupCommands(CliEnvironment env)
+    private Command GroupCommands(CliEnvironment env)
     {
         var group = new Command("group", "Manage the organization tree (admin)");
         var id = new Argument<string>("id") { Description = "Group id" };
@@ -248,7 +255,7 @@ public static class CliApp
         return group;
     }
 
-    private static Command CredentialCommands(CliEnvironment env)
+    private Command CredentialCommands(CliEnvironment env)
     {
         var credential = new Command("credential", "Manage runtime credentials (secrets are write-only)");
         var id = new Argument<string>("id") { Description = "Credential id" };
@@ -284,7 +291,7 @@ public static class CliApp
         return credential;
     }
 
-    private static Command RuntimeCommands(CliEnvironment env)
+    private Command RuntimeCommands(CliEnvironment env)
     {
         var runtime = new Command("runtime", "Manage runtimes (deploy targets)");
         var id = new Argument<string>("id") { Description = "Runtime id" };
@@ -322,7 +329,7 @@ public static class CliApp
         return runtime;
     }
 
-    private static Command AuditCommand(CliEnvironment env)
+    private Command AuditCommand(CliEnvironment env)
     {
         var user = new Option<string?>("--user") { Description = "User id (admins only; others see their own entries)" };
         var action = new Option<string?>("--action") { Description = "Action, for example runtime.create" };
@@ -336,23 +343,23 @@ public static class CliApp
             ("resource_id", p.GetValue(resourceId)), ("outcome", p.GetValue(outcome)), ("since", p.GetValue(since))), ct), AuditColumns));
     }
 
-    private static Command WithPaging(Command command)
+    private Command WithPaging(Command command)
     {
-        command.Options.Add(LimitOption);
-        command.Options.Add(OffsetOption);
-        command.Options.Add(QueryOption);
-        command.Options.Add(SortOption);
+        command.Options.Add(_limitOption);
+        command.Options.Add(_offsetOption);
+        command.Options.Add(_queryOption);
+        command.Options.Add(_sortOption);
         return command;
     }
 
-    private static string PageQuery(ParseResult parse, params (string Key, string? Value)[] filters)
+    private string PageQuery(ParseResult parse, params (string Key, string? Value)[] filters)
     {
         var pairs = new List<(string, string?)>
         {
-            ("limit", parse.GetValue(LimitOption)?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("offset", parse.GetValue(OffsetOption)?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("q", parse.GetValue(QueryOption)),
-            ("sort", parse.GetValue(SortOption)),
+            ("limit", parse.GetValue(_limitOption)?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("offset", parse.GetValue(_offsetOption)?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("q", parse.GetValue(_queryOption)),
+            ("sort", parse.GetValue(_sortOption)),
         };
         pairs.AddRange(filters);
         var query = string.Join("&", pairs.Where(p => !string.IsNullOrEmpty(p.Item2)).Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}"));

@@ -1,0 +1,242 @@
+using System.Net;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Pitrix.Testing;
+using Xunit;
+
+namespace Pitrix.Api.Tests;
+
+/// <summary>
+/// Every API endpoint × every caller role × own / other's private / shared resource, asserting the
+/// status code. The endpoint list is read from the running server, so an endpoint added without an
+/// entry here fails <see cref="EveryEndpoint_HasAMatrixEntry"/>.
+/// </summary>
+public abstract class AuthorizationMatrixTests(ServerFixture fixture)
+{
+    private const string Own = "own";
+    private const string Other = "other";
+    private const string Shared = "shared";
+    private static readonly string[] Actors = ["anonymous", "admin", "isv", "developer", "user"];
+    private static readonly string[] NoScenario = ["-"];
+    private static readonly string[] OwnedScenarios = [Own, Other, Shared];
+
+    private TestServer Server => fixture.Server;
+
+    /// <summary>A request to make: path and body, prepared (with whatever resources it needs) for one actor and scenario.</summary>
+    private sealed record Call(string Path, object? Body = null);
+
+    private sealed record Entry(string Method, string Pattern, string[] Scenarios, Func<World, string, string, Task<Call>> Prepare, Func<string, string, int> Expect);
+
+    /// <summary>The users and groups the matrix runs with.</summary>
+    private sealed class World
+    {
+        public required TestServer Server { get; init; }
+
+        public required Dictionary<string, ApiSession> Sessions { get; init; }
+
+        public required ApiSession Owner { get; init; }
+
+        public required string SharedGroupId { get; init; }
+
+        public ApiSession As(string actor) => Sessions[actor];
+
+        /// <summary>Creates a runtime: own = by the actor, other = private of another user, shared = public, by admin.</summary>
+        public async Task<string> RuntimeAsync(string actor, string scenario)
+        {
+            var (creator, body) = scenario switch
+            {
+                Own => (Sessions[actor == "anonymous" ? "user" : actor], (object)new { name = ServerFixture.Unique("rt"), provider = "local" }),
+                Other => (Owner, new { name = ServerFixture.Unique("rt"), provider = "local" }),
+                _ => (Sessions["admin"], new { name = ServerFixture.Unique("rt"), provider = "local", visibility = "public" }),
+            };
+            var created = await creator.PostAsync("/api/v1/runtimes", body);
+            Assert.Equal(HttpStatusCode.Created, created.Status);
+            return created.Id;
+        }
+
+        /// <summary>Creates a credential: own, other = private of another user, shared = shared with a group every actor is in.</summary>
+        public async Task<string> CredentialAsync(string actor, string scenario)
+        {
+            var (creator, body) = scenario switch
+            {
+                Own => (Sessions[actor == "anonymous" ? "user" : actor], (object)new { name = ServerFixture.Unique("c"), provider = "local", secret = "s" }),
+                Other => (Owner, new { name = ServerFixture.Unique("c"), provider = "local", secret = "s" }),
+                _ => (Owner, new { name = ServerFixture.Unique("c"), provider = "local", secret = "s", visibility = "group", group_id = SharedGroupId }),
+            };
+            var created = await creator.PostAsync("/api/v1/credentials", body);
+            Assert.Equal(HttpStatusCode.Created, created.Status);
+            return created.Id;
+        }
+
+        public async Task<string> UserAsync()
+        {
+            var created = await Sessions["admin"].PostAsync("/api/v1/users", new { name = ServerFixture.Unique("target"), password = "password-target" });
+            return created.Id;
+        }
+
+        public async Task<string> GroupAsync()
+        {
+            var created = await Sessions["admin"].PostAsync("/api/v1/groups", new { name = ServerFixture.Unique("g") });
+            return created.Id;
+        }
+    }
+
+    /// <summary>Anyone signed in may call it; anonymous callers get 401.</summary>
+    private static Func<string, string, int> SignedIn(int status) => (actor, _) => actor == "anonymous" ? 401 : status;
+
+    /// <summary>Admins only: anonymous 401, other roles 403.</summary>
+    private static Func<string, string, int> AdminOnly(int status) => (actor, _) => actor switch
+    {
+        "anonymous" => 401,
+        "admin" => status,
+        _ => 403,
+    };
+
+    /// <summary>A resource endpoint: the owner and admins succeed; others' private resources are not found; shared ones as given.</summary>
+    private static Func<string, string, int> Owned(int status, int sharedForMembers, int sharedForIsv) => (actor, scenario) => (actor, scenario) switch
+    {
+        ("anonymous", _) => 401,
+        ("admin", _) => status,
+        (_, Own) => status,
+        (_, Other) => 404,
+        ("isv", _) => sharedForIsv,
+        _ => sharedForMembers,
+    };
+
+    private static readonly Entry[] Matrix =
+    [
+        new("POST", "/api/v1/auth/login", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/auth/login", new { })), (_, _) => 400),
+        new("POST", "/api/v1/auth/refresh", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/auth/refresh", new { refresh_token = "pxr_unknown" })), (_, _) => 401),
+        new("POST", "/api/v1/auth/logout", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/auth/logout")), SignedIn(204)),
+        new("GET", "/api/v1/me", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/me")), SignedIn(200)),
+        new("PUT", "/api/v1/me/password", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/me/password", new { current_password = "wrong-wrong", new_password = "new-password-1" })), SignedIn(400)),
+        new("GET", "/api/v1/me/tokens", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/me/tokens")), SignedIn(200)),
+        new("POST", "/api/v1/me/tokens", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/me/tokens", new { name = ServerFixture.Unique("tok") })), SignedIn(201)),
+        new("DELETE", "/api/v1/me/tokens/{id}", [Own, Other], async (w, actor, scenario) =>
+        {
+            var creator = scenario == Own && actor != "anonymous" ? w.As(actor) : w.Owner;
+            var token = await creator.PostAsync("/api/v1/me/tokens", new { name = ServerFixture.Unique("tok") });
+            return new Call($"/api/v1/me/tokens/{token.Id}");
+        }, (actor, scenario) => actor == "anonymous" ? 401 : scenario == Own ? 204 : 404),
+
+        new("GET", "/api/v1/users", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/users")), AdminOnly(200)),
+        new("POST", "/api/v1/users", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/users", new { name = ServerFixture.Unique("u"), password = "password-u" })), AdminOnly(201)),
+        new("GET", "/api/v1/users/{id}", NoScenario, async (w, _, _) => new Call($"/api/v1/users/{await w.UserAsync()}"), AdminOnly(200)),
+        new("PATCH", "/api/v1/users/{id}", NoScenario, async (w, _, _) => new Call($"/api/v1/users/{await w.UserAsync()}", new { display_name = "x" }), AdminOnly(200)),
+        new("DELETE", "/api/v1/users/{id}", NoScenario, async (w, _, _) => new Call($"/api/v1/users/{await w.UserAsync()}"), AdminOnly(204)),
+        new("PUT", "/api/v1/users/{id}/roles", NoScenario, async (w, _, _) => new Call($"/api/v1/users/{await w.UserAsync()}/roles", new { roles = new[] { "developer" } }), AdminOnly(200)),
+
+        new("GET", "/api/v1/groups", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/groups")), AdminOnly(200)),
+        new("POST", "/api/v1/groups", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/groups", new { name = ServerFixture.Unique("g") })), AdminOnly(201)),
+        new("GET", "/api/v1/groups/{id}", NoScenario, async (w, _, _) => new Call($"/api/v1/groups/{await w.GroupAsync()}"), AdminOnly(200)),
+        new("PATCH", "/api/v1/groups/{id}", NoScenario, async (w, _, _) => new Call($"/api/v1/groups/{await w.GroupAsync()}", new { description = "d" }), AdminOnly(200)),
+        new("DELETE", "/api/v1/groups/{id}", NoScenario, async (w, _, _) => new Call($"/api/v1/groups/{await w.GroupAsync()}"), AdminOnly(204)),
+        new("PUT", "/api/v1/groups/{id}/members/{userId}", NoScenario, async (w, _, _) => new Call($"/api/v1/groups/{await w.GroupAsync()}/members/{await w.UserAsync()}"), AdminOnly(204)),
+        new("DELETE", "/api/v1/groups/{id}/members/{userId}", NoScenario, async (w, _, _) =>
+        {
+            var group = await w.GroupAsync();
+            var user = await w.UserAsync();
+            await w.As("admin").PutAsync($"/api/v1/groups/{group}/members/{user}");
+            return new Call($"/api/v1/groups/{group}/members/{user}");
+        }, AdminOnly(204)),
+
+        new("GET", "/api/v1/providers", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/providers")), SignedIn(200)),
+        new("GET", "/api/v1/runtimes", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/runtimes")), SignedIn(200)),
+        new("POST", "/api/v1/runtimes", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/runtimes", new { name = ServerFixture.Unique("rt"), provider = "local" })), SignedIn(201)),
+        new("GET", "/api/v1/runtimes/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/runtimes/{await w.RuntimeAsync(a, s)}"), Owned(200, 200, 200)),
+        new("PATCH", "/api/v1/runtimes/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/runtimes/{await w.RuntimeAsync(a, s)}", new { description = "d" }), Owned(200, 403, 403)),
+        new("DELETE", "/api/v1/runtimes/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/runtimes/{await w.RuntimeAsync(a, s)}"), Owned(204, 403, 403)),
+        new("POST", "/api/v1/runtimes/{id}:validate", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/runtimes/{await w.RuntimeAsync(a, s)}:validate"), Owned(200, 200, 200)),
+
+        new("GET", "/api/v1/credentials", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/credentials")), SignedIn(200)),
+        new("POST", "/api/v1/credentials", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/credentials", new { name = ServerFixture.Unique("c"), provider = "local", secret = "s" })), SignedIn(201)),
+        new("GET", "/api/v1/credentials/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/credentials/{await w.CredentialAsync(a, s)}"), Owned(200, 200, 200)),
+        new("PATCH", "/api/v1/credentials/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/credentials/{await w.CredentialAsync(a, s)}", new { description = "d" }), Owned(200, 403, 200)),
+        new("DELETE", "/api/v1/credentials/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/credentials/{await w.CredentialAsync(a, s)}"), Owned(204, 403, 204)),
+
+        new("GET", "/api/v1/audit", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/audit")), SignedIn(200)),
+    ];
+
+    private static string Key(string method, string pattern) => $"{method} {pattern.TrimEnd('/')}";
+
+    [Fact]
+    public void EveryEndpoint_HasAMatrixEntry()
+    {
+        var endpoints = Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => Key(m, e.RoutePattern.RawText!)))
+            .ToHashSet();
+        var covered = Matrix.Select(m => Key(m.Method, m.Pattern)).ToHashSet();
+
+        Assert.True(endpoints.Count > 30, $"Only {endpoints.Count} endpoints found; the endpoint listing is broken.");
+        Assert.Empty(endpoints.Except(covered));
+        Assert.Empty(covered.Except(endpoints));
+    }
+
+    [Fact]
+    public async Task EveryEndpoint_RoleAndOwnership_GetTheExpectedStatus()
+    {
+        var world = await CreateWorldAsync();
+        var failures = new List<string>();
+        var checkedCount = 0;
+        foreach (var entry in Matrix)
+        {
+            foreach (var actor in Actors)
+            {
+                foreach (var scenario in entry.Scenarios)
+                {
+                    var call = await entry.Prepare(world, actor, scenario);
+
+                    // Sign-out ends the caller's sign-in, so it runs on a sign-in of its own.
+                    using var fresh = entry.Pattern == "/api/v1/auth/logout" && actor != "anonymous" ? await Server.LoginAsync(Name(actor), Password(actor)) : null;
+                    var session = fresh ?? world.As(actor);
+                    var response = await session.SendAsync(new HttpMethod(entry.Method), call.Path, call.Body);
+                    var expected = entry.Expect(actor, scenario);
+                    checkedCount++;
+                    if ((int)response.Status != expected)
+                    {
+                        failures.Add($"{entry.Method} {entry.Pattern} as {actor} on {scenario}: expected {expected}, got {response}");
+                    }
+                    else if (expected >= 400 && response.Code is null)
+                    {
+                        failures.Add($"{entry.Method} {entry.Pattern} as {actor} on {scenario}: {expected} without a problem code");
+                    }
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} of {checkedCount} cases failed:\n" + string.Join("\n", failures));
+        Assert.True(checkedCount > 200, $"Only {checkedCount} cases ran.");
+    }
+
+    private string Password(string actor) => actor == "admin" ? TestServer.AdminPassword : "password-" + Name(actor);
+
+    private string Name(string actor) => actor == "admin" ? "admin" : $"{actor}-{_suffix}";
+
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..6];
+
+    private async Task<World> CreateWorldAsync()
+    {
+        using var setup = await Server.LoginAdminAsync();
+        var group = await setup.PostAsync("/api/v1/groups", new { name = ServerFixture.Unique("matrix") });
+        var sessions = new Dictionary<string, ApiSession>
+        {
+            ["anonymous"] = Server.Anonymous(),
+            ["admin"] = await Server.LoginAsync("admin", TestServer.AdminPassword),
+        };
+        foreach (var role in new[] { "isv", "developer", "user" })
+        {
+            await setup.PostAsync("/api/v1/users", new { name = Name(role), password = "password-" + Name(role), roles = new[] { role }, group_ids = new[] { group.Id } });
+            sessions[role] = await Server.LoginAsync(Name(role), "password-" + Name(role));
+        }
+
+        var ownerName = $"owner-{_suffix}";
+        await setup.PostAsync("/api/v1/users", new { name = ownerName, password = "password-owner", roles = new[] { "user" }, group_ids = new[] { group.Id } });
+        var owner = await Server.LoginAsync(ownerName, "password-owner");
+        return new World { Server = Server, Sessions = sessions, Owner = owner, SharedGroupId = group.Id };
+    }
+}
+
+public sealed class SqliteAuthorizationMatrixTests(SqliteServerFixture fixture) : AuthorizationMatrixTests(fixture), IClassFixture<SqliteServerFixture>;
+
+public sealed class PostgresAuthorizationMatrixTests(PostgresServerFixture fixture) : AuthorizationMatrixTests(fixture), IClassFixture<PostgresServerFixture>;
