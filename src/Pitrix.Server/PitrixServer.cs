@@ -70,11 +70,21 @@ public static class PitrixServer
         configure?.Invoke(builder);
 
         var serverOptions = builder.Configuration.GetSection(ServerOptions.SectionName).Get<ServerOptions>() ?? new ServerOptions();
-        var dataDirectory = new DataDirectory(Path.GetFullPath(serverOptions.DataDirectory));
-        Directory.CreateDirectory(dataDirectory.Path);
-        if (!OperatingSystem.IsWindows())
+        var rolesValidation = new ServerOptionsValidator().Validate(null, serverOptions);
+        if (rolesValidation.Failed)
         {
-            File.SetUnixFileMode(dataDirectory.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            throw new OptionsValidationException(ServerOptions.SectionName, typeof(ServerOptions), rolesValidation.Failures);
+        }
+
+        var dataDirectory = new DataDirectory(Path.GetFullPath(serverOptions.DataDirectory));
+        // The data directory holds the key ring that decrypts every stored secret: only its owner may enter.
+        foreach (var directory in new[] { dataDirectory.Path, dataDirectory.KeysPath })
+        {
+            Directory.CreateDirectory(directory);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
 
         var databaseOptions = builder.Configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>() ?? new DatabaseOptions();

@@ -56,6 +56,28 @@ public sealed partial class ServerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Migrate_CreatesSchemaAndExits_WithoutCreatingUsers()
+    {
+        var data = Path.Combine(_work, "migrated");
+        var psi = DotnetExec(ServerDll, "migrate", "--data-dir", data);
+        using var process = Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(process.ExitCode == 0, await error);
+        Assert.Contains("up to date", await output, StringComparison.Ordinal);
+
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(data, "pitrix.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = new Microsoft.Data.Sqlite.SqliteCommand("SELECT (SELECT COUNT(*) FROM sqlite_master WHERE name = 'runtimes'), (SELECT COUNT(*) FROM users)", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(1L, reader.GetInt64(0));
+        Assert.Equal(0L, reader.GetInt64(1));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(data, "keys")));
+    }
+
+    [Fact]
     public async Task UnknownRole_FailsAtStartWithClearMessage()
     {
         var psi = DotnetExec(ServerDll, "--roles", "api,frontdoor", "--data-dir", Path.Combine(_work, "bad"), "--urls", $"http://127.0.0.1:{FreePort()}");
