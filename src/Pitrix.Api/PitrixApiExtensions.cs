@@ -99,6 +99,7 @@ public static class PitrixApiExtensions
                 "request.malformed_json" => JsonProblemDetail(exception.InnerException!.Message),
                 "request.too_large" => "The request body is larger than this server accepts.",
                 "server.internal_error" => "An unexpected error occurred; the server log has the details under this trace id.",
+                "request.conflict" => "Another request changed the same resource at the same moment; nothing was saved. Retry.",
                 _ => exception.Message,
             };
         }
@@ -144,7 +145,7 @@ public static class PitrixApiExtensions
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = ex => Problems.ForException(ex).Status,
-            SuppressDiagnosticsCallback = ctx => ctx.Exception is BadHttpRequestException,
+            SuppressDiagnosticsCallback = ctx => ctx.Exception is BadHttpRequestException || Persistence.DbErrors.IsUniqueViolation(ctx.Exception),
         });
         app.UseStatusCodePages();
         if (serveApi)

@@ -62,6 +62,16 @@ public abstract class RuntimeTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task CreateRuntime_ConcurrentDuplicates_OneWinsOthersGet409()
+    {
+        using var user = await Server.CreateUserAsync(ServerFixture.Unique("racer"), ["user"]);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => user.PostAsync("/api/v1/runtimes", new { name = "raced", provider = "local" })));
+        Assert.Single(responses, r => r.Status == HttpStatusCode.Created);
+        Assert.All(responses.Where(r => r.Status != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.Conflict, r.Status));
+        Assert.Equal(1, (int)(await user.GetAsync($"/api/v1/runtimes?owner_id={user.UserId}")).Body!["total"]!);
+    }
+
+    [Fact]
     public async Task OtherUsersPrivateRuntime_IsNotFound_AndSurvivesDeleteAttempt()
     {
         using var owner = await Server.CreateUserAsync(ServerFixture.Unique("alice"), ["user"]);

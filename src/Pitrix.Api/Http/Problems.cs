@@ -64,6 +64,7 @@ public static class Problems
         BadHttpRequestException bad when bad.Message.Contains("Content-Type", StringComparison.OrdinalIgnoreCase) && bad.StatusCode == 415 => (415, "request.unsupported_media_type"),
         BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 400 ? "request.invalid" : DefaultCode(bad.StatusCode)),
         OperationCanceledException => (499, "request.cancelled"),
+        _ when Pitrix.Persistence.DbErrors.IsUniqueViolation(exception) => (409, "request.conflict"),
         _ => (500, "server.internal_error"),
     };
 
