@@ -78,7 +78,7 @@ public static class PitrixApiExtensions
             };
         });
 
-        services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
+        services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>().AddOperationTransformer<ConventionsOperationTransformer>());
         services.AddHealthChecks().AddDbContextCheck<PitrixDbContext>("database");
         return services;
     }

@@ -113,6 +113,9 @@ public abstract class ConventionTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.OK, document.Status);
         Assert.NotNull(document.Body!["paths"]!["/api/v1/runtimes/{id}:validate"]);
         Assert.NotNull(document.Body["components"]!["securitySchemes"]!["bearer"]);
+        var list = document.Body["paths"]!["/api/v1/runtimes"]!["get"]!;
+        Assert.Contains("limit", list["parameters"]!.AsArray().Select(p => (string?)p!["name"]));
+        Assert.NotNull(list["responses"]!["default"]!["content"]!["application/problem+json"]);
         var reference = await anonymous.GetAsync("/api/docs/index.html");
         Assert.Equal(HttpStatusCode.OK, reference.Status);
         Assert.Contains("swagger", reference.Text, StringComparison.OrdinalIgnoreCase);
