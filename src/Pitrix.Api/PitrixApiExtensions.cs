@@ -51,6 +51,7 @@ public static class PitrixApiExtensions
         services.AddSingleton<TokenService>();
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<ProviderRegistry>();
+        services.AddHostedService<SessionJanitor>();
 
         services.AddAuthentication(PitrixAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, PitrixAuthenticationHandler>(PitrixAuthenticationHandler.SchemeName, null);

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Pitrix.Testing;
@@ -226,6 +228,24 @@ public abstract class IdentityTests(ServerFixture fixture)
         Assert.Contains(member.UserId, group.Body!["member_ids"]!.AsArray().Select(m => (string?)m));
         var me = await member.GetAsync("/api/v1/me");
         Assert.Contains(child.Id, me.Body!["group_ids"]!.AsArray().Select(m => (string?)m));
+    }
+
+    [Fact]
+    public async Task SessionJanitor_RemovesOnlyLongEndedSessions()
+    {
+        using var ended = await Server.CreateUserAsync(ServerFixture.Unique("ended"), ["user"]);
+        await ended.PostAsync("/api/v1/auth/logout");
+        using var live = await Server.CreateUserAsync(ServerFixture.Unique("live"), ["user"]);
+
+        await using var scope = Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Pitrix.Persistence.PitrixDbContext>();
+        var soon = DateTimeOffset.UtcNow + TimeSpan.FromDays(1);
+        await Security.SessionJanitor.PurgeAsync(db, soon, CancellationToken.None);
+        Assert.True(await db.Sessions.AnyAsync(s => s.UserId == ended.UserId), "A session revoked a moment ago must be kept for reuse detection.");
+
+        await Security.SessionJanitor.PurgeAsync(db, DateTimeOffset.UtcNow + TimeSpan.FromDays(8), CancellationToken.None);
+        Assert.False(await db.Sessions.AnyAsync(s => s.UserId == ended.UserId));
+        Assert.True(await db.Sessions.AnyAsync(s => s.UserId == live.UserId), "A live 30-day session must survive.");
     }
 
     private static string CreateJwt(byte[] key, string userId, string sessionId, DateTime expires) =>
