@@ -127,6 +127,14 @@ public abstract class RuntimeTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.Forbidden, (await teammate.PatchAsync($"/api/v1/runtimes/{runtime.Id}", new { description = "x" })).Status);
         Assert.Equal(HttpStatusCode.OK, (await vendorAdmin.PatchAsync($"/api/v1/runtimes/{runtime.Id}", new { description = "managed" })).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await outsider.GetAsync($"/api/v1/runtimes/{runtime.Id}")).Status);
+
+        // The vendor admin of the parent group sees and manages what a subgroup shares.
+        var teamRuntime = await teammate.PostAsync("/api/v1/runtimes", new { name = "squad-rt", provider = "local", visibility = "group", group_id = team.Id });
+        Assert.Equal(HttpStatusCode.Created, teamRuntime.Status);
+        var listed = await vendorAdmin.GetAsync($"/api/v1/runtimes?owner_id={teammate.UserId}");
+        Assert.Equal(teamRuntime.Id, (string?)listed.Body!["items"]![0]!["id"]);
+        Assert.Equal(HttpStatusCode.NoContent, (await vendorAdmin.DeleteAsync($"/api/v1/runtimes/{teamRuntime.Id}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await developer.GetAsync($"/api/v1/runtimes/{runtime.Id}x")).Status);
     }
 
     [Fact]

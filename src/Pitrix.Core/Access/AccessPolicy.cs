@@ -9,8 +9,7 @@ namespace Pitrix.Core.Access;
 public static class AccessPolicy
 {
     public static bool CanRead(Principal principal, IOwnedResource resource) =>
-        principal.IsAdmin
-        || resource.OwnerId == principal.UserId
+        CanManage(principal, resource)
         || resource.Visibility == Visibility.Public
         || (resource.Visibility == Visibility.Group && resource.GroupId is not null && principal.ReadableGroupIds.Contains(resource.GroupId));
 
@@ -75,10 +74,13 @@ public static class AccessQueries
             return query;
         }
 
+        // Must say the same as AccessPolicy.CanRead, in a form the database can evaluate.
         var userId = principal.UserId;
         var groups = principal.ReadableGroupIds.ToList();
+        var managed = principal.HasRole(Role.Isv) ? principal.ManagedGroupIds.ToList() : [];
         return query.Where(r => r.OwnerId == userId
             || r.Visibility == Visibility.Public
-            || (r.Visibility == Visibility.Group && r.GroupId != null && groups.Contains(r.GroupId)));
+            || (r.Visibility == Visibility.Group && r.GroupId != null && groups.Contains(r.GroupId))
+            || (r.GroupId != null && managed.Contains(r.GroupId)));
     }
 }
