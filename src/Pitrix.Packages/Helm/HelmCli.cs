@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Pitrix.Packages.Helm;
+
+/// <summary>
+/// Runs the real <c>helm</c> binary for what must have Helm's exact semantics (template previews now,
+/// releases later). Arguments are passed as an argv list, never through a shell.
+/// </summary>
+public sealed class HelmCli(string helmPath)
+{
+    /// <summary>Largest output kept from one invocation. Default: 16 MiB.</summary>
+    public const int MaxOutputChars = 16 * 1024 * 1024;
+
+    public string HelmPath { get; } = helmPath;
+
+    /// <summary>Renders a chart directory or archive with <c>helm template</c>; values are passed as a file.</summary>
+    public async Task<string> TemplateAsync(string chartPath, string releaseName, string @namespace, string? valuesYaml, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var valuesFile = Path.Combine(Path.GetTempPath(), $"pitrix-values-{Guid.NewGuid():N}.yaml");
+        try
+        {
+            var args = new List<string> { "template", releaseName, chartPath, "--namespace", @namespace };
+            if (valuesYaml is not null)
+            {
+                await File.WriteAllTextAsync(valuesFile, valuesYaml, cancellationToken);
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(valuesFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+
+                args.AddRange(["--values", valuesFile]);
+            }
+
+            var (exitCode, stdout, stderr) = await RunAsync(args, timeout, cancellationToken);
+            return exitCode == 0
+                ? stdout
+                : throw new PackageException("helm.template_failed", stderr.Trim().Length > 0 ? stderr.Trim() : $"helm exited with code {exitCode}.", chartPath);
+        }
+        finally
+        {
+            File.Delete(valuesFile);
+        }
+    }
+
+    public async Task<string> VersionAsync(CancellationToken cancellationToken)
+    {
+        var (exitCode, stdout, stderr) = await RunAsync(["version", "--short"], TimeSpan.FromSeconds(30), cancellationToken);
+        return exitCode == 0 ? stdout.Trim() : throw new PackageException("helm.unavailable", stderr.Trim());
+    }
+
+    private async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(HelmPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // Keep helm away from the user's own Helm configuration and caches.
+        var home = Path.Combine(Path.GetTempPath(), "pitrix-helm-home");
+        start.Environment["HELM_CONFIG_HOME"] = Path.Combine(home, "config");
+        start.Environment["HELM_CACHE_HOME"] = Path.Combine(home, "cache");
+        start.Environment["HELM_DATA_HOME"] = Path.Combine(home, "data");
+        start.Environment["KUBECONFIG"] = "/dev/null";
+
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new PackageException("helm.unavailable", $"Could not start '{HelmPath}'.");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new PackageException("helm.unavailable", $"Could not start helm at '{HelmPath}': {ex.Message}. Set Helm:Path.");
+        }
+
+        using (process)
+        {
+            var stdout = ReadBoundedAsync(process.StandardOutput);
+            var stderr = ReadBoundedAsync(process.StandardError);
+            using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeoutSource.CancelAfter(timeout);
+            try
+            {
+                await process.WaitForExitAsync(timeoutSource.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new PackageException("helm.timeout", $"helm did not finish within {timeout.TotalSeconds:0} seconds.");
+            }
+
+            return (process.ExitCode, await stdout, await stderr);
+        }
+    }
+
+    private static async Task<string> ReadBoundedAsync(StreamReader reader)
+    {
+        var builder = new StringBuilder();
+        var buffer = new char[8192];
+        int read;
+        while ((read = await reader.ReadAsync(buffer)) > 0)
+        {
+            if (builder.Length < MaxOutputChars)
+            {
+                builder.Append(buffer, 0, Math.Min(read, MaxOutputChars - builder.Length));
+            }
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,27 @@
+namespace Pitrix.Packages.Tests;
+
+/// <summary>Finds files of this repository (samples) from the test's output directory.</summary>
+internal static class RepoFiles
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    /// <summary>Reads a directory into the relative-path → bytes shape archives produce.</summary>
+    public static Dictionary<string, byte[]> ReadDirectory(string directory) =>
+        Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => System.IO.Path.GetRelativePath(directory, f).Replace('\\', '/'), File.ReadAllBytes, StringComparer.Ordinal);
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Pitrix.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Pitrix.slnx not found above " + AppContext.BaseDirectory);
+    }
+}
