@@ -47,6 +47,9 @@ public sealed class CliApp
         root.Subcommands.Add(CredentialCommands(env));
         root.Subcommands.Add(RuntimeCommands(env));
         root.Subcommands.Add(AuditCommand(env));
+        root.Subcommands.Add(PackageCommands.Package(env));
+        root.Subcommands.Add(PackageCommands.Lint(env));
+        root.Subcommands.Add(PackageCommands.Repo(env));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Pitrix.Packages.Archives;
 using Pitrix.Packages.Helm;
 using Pitrix.Packages.Yaml;
+using Pitrix.Testing;
 using Xunit;
 
 namespace Pitrix.Packages.Tests;

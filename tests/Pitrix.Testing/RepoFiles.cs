@@ -1,7 +1,7 @@
-namespace Pitrix.Packages.Tests;
+namespace Pitrix.Testing;
 
 /// <summary>Finds files of this repository (samples) from the test's output directory.</summary>
-internal static class RepoFiles
+public static class RepoFiles
 {
     public static string Root { get; } = FindRoot();
 

@@ -1,0 +1,210 @@
+using System.CommandLine;
+using System.Text;
+using Pitrix.Packages;
+using Pitrix.Packages.Archives;
+using Pitrix.Packages.Helm;
+using Pitrix.Packages.Repos;
+using Pitrix.Packages.VmCluster;
+
+namespace Pitrix.Cli;
+
+/// <summary>Local package commands: they work on files and need no server.</summary>
+internal static class PackageCommands
+{
+    public static Command Package(CliEnvironment env)
+    {
+        var directory = new Argument<DirectoryInfo>("dir") { Description = "Package directory (with package.json or Chart.yaml)" };
+        var destination = new Option<DirectoryInfo?>("--destination", "-d") { Description = "Where to write the .tgz (default: current directory)" };
+        var command = new Command("package", "Build <name>-<version>.tgz from a package directory, reproducibly") { directory, destination };
+        command.SetAction(async (parse, ct) => await GuardAsync(env, async () =>
+        {
+            var (fileName, archive, summary) = await PackageBuilder.BuildAsync(parse.GetValue(directory)!.FullName, ct);
+            var target = Path.Combine(parse.GetValue(destination)?.FullName ?? Directory.GetCurrentDirectory(), fileName);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            await File.WriteAllBytesAsync(target, archive, ct);
+            await env.Output.WriteLineAsync(target);
+            await env.Error.WriteLineAsync($"Packaged {summary.Format} {summary.Name} {summary.Version} ({archive.Length} bytes).");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    public static Command Lint(CliEnvironment env)
+    {
+        var path = new Argument<string>("path") { Description = "Package directory or .tgz" };
+        var command = new Command("lint", "Check a package and print every problem found") { path };
+        command.SetAction(async (parse, ct) =>
+        {
+            var target = parse.GetValue(path)!;
+            var problems = new List<string>();
+            string? title = null;
+            try
+            {
+                var files = await LoadAsync(target, ct);
+                var summary = PackageSummary.Read(files);
+                title = $"{summary.Format} {summary.Name} {summary.Version}";
+                problems.AddRange(summary.Format == PackageFormat.VmCluster ? LintVmCluster(files) : LintHelm(files));
+            }
+            catch (PackageException ex)
+            {
+                problems.Add(Describe(ex));
+            }
+
+            if (problems.Count == 0)
+            {
+                await env.Output.WriteLineAsync($"{target}: {title}: no problems found.");
+                return ExitCodes.Ok;
+            }
+
+            await env.Output.WriteLineAsync($"{target}{(title is null ? "" : ": " + title)}: {problems.Count} problem(s)");
+            foreach (var problem in problems)
+            {
+                await env.Output.WriteLineAsync("  ERROR " + problem);
+            }
+
+            return ExitCodes.Invalid;
+        });
+        return command;
+    }
+
+    public static Command Repo(CliEnvironment env)
+    {
+        var repo = new Command("repo", "Repository files");
+        var directory = new Argument<DirectoryInfo>("dir") { Description = "Directory holding .tgz packages" };
+        var url = new Option<string?>("--url") { Description = "Base URL the packages will be served from" };
+        var merge = new Option<FileInfo?>("--merge") { Description = "An existing index.yaml whose other entries are kept" };
+        var index = new Command("index", "Write <dir>/index.yaml for the packages in a directory (like helm repo index)") { directory, url, merge };
+        index.SetAction(async (parse, ct) => await GuardAsync(env, async () =>
+        {
+            var dir = parse.GetValue(directory)!.FullName;
+            RepoIndex? old = null;
+            if (parse.GetValue(merge) is { } mergeFile)
+            {
+                old = RepoIndex.Parse(await File.ReadAllTextAsync(mergeFile.FullName, ct));
+            }
+
+            var (result, skipped) = await RepoIndexer.IndexDirectoryAsync(dir, parse.GetValue(url), old, TimeProvider.System, ct);
+            var target = Path.Combine(dir, "index.yaml");
+            await File.WriteAllTextAsync(target, result.ToYaml(), ct);
+            foreach (var problem in skipped)
+            {
+                await env.Error.WriteLineAsync("  skipped " + Describe(problem));
+            }
+
+            await env.Output.WriteLineAsync(target);
+            await env.Error.WriteLineAsync($"Indexed {result.Entries.Values.Sum(v => v.Count)} version(s) of {result.Entries.Count} app(s); skipped {skipped.Count}.");
+            return skipped.Count == 0 ? ExitCodes.Ok : ExitCodes.Invalid;
+        }));
+        repo.Subcommands.Add(index);
+        return repo;
+    }
+
+    private static async Task<IReadOnlyDictionary<string, byte[]>> LoadAsync(string target, CancellationToken ct)
+    {
+        if (Directory.Exists(target))
+        {
+            return Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories)
+                .ToDictionary(f => Path.GetRelativePath(target, f).Replace('\\', '/'), File.ReadAllBytes, StringComparer.Ordinal);
+        }
+
+        if (!File.Exists(target))
+        {
+            throw new PackageException("package.not_found", $"'{target}' is neither a directory nor a file.");
+        }
+
+        await using var stream = File.OpenRead(target);
+        return (await SafeArchive.ReadAsync(stream, cancellationToken: ct)).ContentFiles;
+    }
+
+    private static List<string> LintVmCluster(IReadOnlyDictionary<string, byte[]> files)
+    {
+        var problems = new List<string>();
+        Check(problems, () =>
+        {
+            if (!files.TryGetValue(ConfigSchema.FileName, out var config))
+            {
+                throw new PackageException("package.missing_file", "A vmcluster package needs config.json.", ConfigSchema.FileName);
+            }
+
+            var schema = ConfigSchema.Parse(Encoding.UTF8.GetString(config));
+
+            // The defaults must themselves be acceptable values.
+            foreach (var (key, messages) in schema.Validate(null).Errors.Where(e => !e.Value.All(m => m == "Required.")))
+            {
+                problems.Add($"{ConfigSchema.FileName}: default of '{key}': {string.Join(" ", messages)} [config.invalid_default]");
+            }
+        });
+        if (!files.ContainsKey("cluster.json.tmpl"))
+        {
+            problems.Add("cluster.json.tmpl: A vmcluster package needs cluster.json.tmpl. [package.missing_file]");
+        }
+
+        foreach (var locale in files.Keys.Where(k => k.StartsWith("locale/", StringComparison.Ordinal) && k.EndsWith(".json", StringComparison.Ordinal)))
+        {
+            Check(problems, () =>
+            {
+                try
+                {
+                    _ = System.Text.Json.Nodes.JsonNode.Parse(files[locale]);
+                }
+                catch (System.Text.Json.JsonException ex)
+                {
+                    throw new PackageException("locale.invalid_json", $"Invalid JSON at line {ex.LineNumber + 1}.", locale);
+                }
+            });
+        }
+
+        return problems;
+    }
+
+    private static List<string> LintHelm(IReadOnlyDictionary<string, byte[]> files)
+    {
+        var problems = new List<string>();
+        Check(problems, () =>
+        {
+            var chart = HelmChart.Read(files);
+            foreach (var (path, messages) in chart.ValidateValues(null).Errors)
+            {
+                problems.Add($"values.yaml: {path}: {string.Join(" ", messages)} [chart.values_violate_schema]");
+            }
+
+            if (chart.Type == "application" && chart.Templates.Count == 0)
+            {
+                problems.Add("templates/: An application chart needs templates. [chart.no_templates]");
+            }
+        });
+        return problems;
+    }
+
+    private static void Check(List<string> problems, Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch (PackageException ex)
+        {
+            problems.Add(Describe(ex));
+        }
+    }
+
+    private static string Describe(PackageException ex) => $"{ex.Message} [{ex.Code}]";
+
+    private static async Task<int> GuardAsync(CliEnvironment env, Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (PackageException ex)
+        {
+            await env.Error.WriteLineAsync("Error: " + Describe(ex));
+            return ExitCodes.Invalid;
+        }
+        catch (IOException ex)
+        {
+            await env.Error.WriteLineAsync("Error: " + ex.Message);
+            return ExitCodes.Failure;
+        }
+    }
+}
