@@ -49,6 +49,7 @@ public sealed class CliApp
         root.Subcommands.Add(AuditCommand(env));
         root.Subcommands.Add(PackageCommands.Package(env));
         root.Subcommands.Add(PackageCommands.Lint(env));
+        root.Subcommands.Add(PackageCommands.Render(env));
         root.Subcommands.Add(PackageCommands.Repo(env));
 
         var parse = root.Parse(args);

@@ -67,6 +67,52 @@ internal static class PackageCommands
         return command;
     }
 
+    public static Command Render(CliEnvironment env)
+    {
+        var directory = new Argument<string>("path") { Description = "vmcluster package directory or .tgz" };
+        var valuesFile = new Option<FileInfo?>("--values", "-f") { Description = "JSON file of configuration values (default: the package's defaults)" };
+        var command = new Command("render", "Validate values against config.json and print the rendered cluster") { directory, valuesFile };
+        command.SetAction(async (parse, ct) => await GuardAsync(env, async () =>
+        {
+            var files = await LoadAsync(parse.GetValue(directory)!, ct);
+            if (PackageFormat.Detect(files) != PackageFormat.VmCluster)
+            {
+                throw new PackageException("package.not_vmcluster", "render works on vmcluster packages; use helm template for charts.");
+            }
+
+            var schema = ConfigSchema.Parse(Encoding.UTF8.GetString(files.TryGetValue(ConfigSchema.FileName, out var c) ? c : throw new PackageException("package.missing_file", "config.json is missing.", ConfigSchema.FileName)));
+            System.Text.Json.Nodes.JsonObject? given = null;
+            if (parse.GetValue(valuesFile) is { } file)
+            {
+                given = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(file.FullName, ct)) as System.Text.Json.Nodes.JsonObject
+                    ?? throw new PackageException("values.invalid", "The values file must hold a JSON object.", file.Name);
+            }
+
+            var (values, errors) = schema.Validate(given);
+            if (errors.Count > 0)
+            {
+                foreach (var (path, messages) in errors)
+                {
+                    await env.Error.WriteLineAsync($"  {path}: {string.Join(" ", messages)}");
+                }
+
+                throw new PackageException("values.invalid", $"{errors.Count} value(s) do not fit config.json.");
+            }
+
+            var template = files.TryGetValue(ClusterTemplate.FileName, out var t) ? Encoding.UTF8.GetString(t) : throw new PackageException("package.missing_file", "cluster.json.tmpl is missing.", ClusterTemplate.FileName);
+            var cluster = ClusterTemplate.Render(template, values);
+            var problems = ClusterSpec.Validate(cluster);
+            await env.Output.WriteLineAsync(cluster.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            foreach (var (path, messages) in problems)
+            {
+                await env.Error.WriteLineAsync($"  {path}: {string.Join(" ", messages)}");
+            }
+
+            return problems.Count == 0 ? ExitCodes.Ok : ExitCodes.Invalid;
+        }));
+        return command;
+    }
+
     public static Command Repo(CliEnvironment env)
     {
         var repo = new Command("repo", "Repository files");
@@ -134,9 +180,22 @@ internal static class PackageCommands
                 problems.Add($"{ConfigSchema.FileName}: default of '{key}': {string.Join(" ", messages)} [config.invalid_default]");
             }
         });
-        if (!files.ContainsKey("cluster.json.tmpl"))
+        if (!files.TryGetValue(ClusterTemplate.FileName, out var template))
         {
             problems.Add("cluster.json.tmpl: A vmcluster package needs cluster.json.tmpl. [package.missing_file]");
+        }
+        else if (files.TryGetValue(ConfigSchema.FileName, out var configBytes))
+        {
+            // Render with the defaults (and placeholders for required values) and check the result.
+            Check(problems, () =>
+            {
+                var schema = ConfigSchema.Parse(Encoding.UTF8.GetString(configBytes));
+                var cluster = ClusterTemplate.Render(Encoding.UTF8.GetString(template), schema.SampleValues());
+                foreach (var (path, messages) in ClusterSpec.Validate(cluster))
+                {
+                    problems.Add($"{ClusterTemplate.FileName} (rendered with defaults): {path}: {string.Join(" ", messages)} [cluster.invalid]");
+                }
+            });
         }
 
         foreach (var locale in files.Keys.Where(k => k.StartsWith("locale/", StringComparison.Ordinal) && k.EndsWith(".json", StringComparison.Ordinal)))
@@ -199,6 +258,11 @@ internal static class PackageCommands
         catch (PackageException ex)
         {
             await env.Error.WriteLineAsync("Error: " + Describe(ex));
+            return ExitCodes.Invalid;
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            await env.Error.WriteLineAsync($"Error: invalid JSON at line {ex.LineNumber + 1}. [values.invalid_json]");
             return ExitCodes.Invalid;
         }
         catch (IOException ex)

@@ -108,14 +108,17 @@ public static class PackageBuilder
 
         var summary = PackageSummary.Read(files.ToDictionary(f => f.Key, f => f.Value.Content, StringComparer.Ordinal));
         using var tar = new MemoryStream();
-        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        using (var writer = new TarWriter(tar, TarEntryFormat.Gnu, leaveOpen: true))
         {
             foreach (var (relative, (content, executable)) in files)
             {
-                var entry = new PaxTarEntry(TarEntryType.RegularFile, $"{summary.Name}/{relative}", new Dictionary<string, string>())
+                // GNU format: PAX headers would carry the writer's process id in their names.
+                var entry = new GnuTarEntry(TarEntryType.RegularFile, $"{summary.Name}/{relative}")
                 {
                     DataStream = new MemoryStream(content),
                     ModificationTime = FixedTime,
+                    AccessTime = FixedTime,
+                    ChangeTime = FixedTime,
                     Mode = executable
                         ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute
                         : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,

@@ -96,6 +96,58 @@ public sealed class PackageCommandTests : IDisposable
         Assert.Equal("hello-web-0.1.0.tgz", merged.Entries["hello-web"][0].Urls[0]);
     }
 
+    private static string ZooKeeper => RepoFiles.Path("samples", "vmcluster", "zookeeper");
+
+    [Fact]
+    public async Task SampleRepo_MatchesFreshlyBuiltPackages()
+    {
+        var index = RepoIndex.Parse(await File.ReadAllTextAsync(RepoFiles.Path("samples", "repo", "index.yaml")));
+        foreach (var sample in new[] { HelloWeb, ZooKeeper })
+        {
+            var built = await PitrixAsync("package", sample, "-d", _work);
+            Assert.Equal(ExitCodes.Ok, built.ExitCode);
+            var path = built.Output.Trim();
+            var entry = index.Entries[Path.GetFileName(path).Split('-')[0] == "hello" ? "hello-web" : "zookeeper"].Single();
+            Assert.True(
+                Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(path))) == entry.Digest,
+                $"samples/repo is stale for {Path.GetFileName(path)}: rebuild it with `pitrix package {sample} -d samples/repo && pitrix repo index samples/repo`.");
+        }
+    }
+
+    [Fact]
+    public async Task LintAndRender_VmClusterSample_AndBrokenCopies()
+    {
+        Assert.Equal(ExitCodes.Ok, (await PitrixAsync("lint", ZooKeeper)).ExitCode);
+
+        var values = Path.Combine(_work, "values.json");
+        await File.WriteAllTextAsync(values, """{"cluster": {"subnet": "vxnet-9", "zk_node": {"count": 7}}}""");
+        var rendered = await PitrixAsync("render", ZooKeeper, "--values", values);
+        Assert.Equal(ExitCodes.Ok, rendered.ExitCode);
+        Assert.Equal(7, (int)System.Text.Json.Nodes.JsonNode.Parse(rendered.Output)!["nodes"]![0]!["count"]!);
+
+        await File.WriteAllTextAsync(values, """{"cluster": {"zk_node": {"count": 2, "cpu": "many"}}}""");
+        var invalid = await PitrixAsync("render", ZooKeeper, "--values", values);
+        Assert.Equal(ExitCodes.Invalid, invalid.ExitCode);
+        Assert.Contains("cluster.subnet: Required.", invalid.Error, StringComparison.Ordinal);
+        Assert.Contains("cluster.zk_node.count", invalid.Error, StringComparison.Ordinal);
+        Assert.Contains("cluster.zk_node.cpu", invalid.Error, StringComparison.Ordinal);
+
+        var broken = Path.Combine(_work, "zk-broken");
+        CopyDirectory(ZooKeeper, broken);
+        var template = Path.Combine(broken, "cluster.json.tmpl");
+        await File.WriteAllTextAsync(template, (await File.ReadAllTextAsync(template)).Replace("\"memory\": {{.cluster.zk_node.memory}},", "\"memory\": {{.cluster.zk_node.memory}}, \"gpu\": 99,", StringComparison.Ordinal).Replace("\"timeout\": 300", "\"timeout\": 999999", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(Path.Combine(broken, "locale", "de.json"), "{ nicht json");
+        var lint = await PitrixAsync("lint", broken);
+        Assert.Equal(ExitCodes.Invalid, lint.ExitCode);
+        Assert.Contains("nodes[0].gpu", lint.Output, StringComparison.Ordinal);
+        Assert.Contains("nodes[0].services.init.timeout", lint.Output, StringComparison.Ordinal);
+        Assert.Contains("[locale.invalid_json]", lint.Output, StringComparison.Ordinal);
+
+        await File.WriteAllTextAsync(template, "{\"name\": {{ .cluster.name | nosuch }} }");
+        var parseError = await PitrixAsync("lint", broken);
+        Assert.Contains("[template.parse_error]", parseError.Output, StringComparison.Ordinal);
+    }
+
     private static byte[] Tgz(params (string Name, string Content)[] files)
     {
         using var tar = new MemoryStream();

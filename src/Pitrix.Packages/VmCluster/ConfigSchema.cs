@@ -179,6 +179,33 @@ public sealed class ConfigSchema
         return (result, errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// Values for checking a package without a user: defaults, and for required keys without one a
+    /// placeholder of the right type (the minimum, the first allowed value, or "placeholder").
+    /// </summary>
+    public JsonObject SampleValues() => Sample(Root);
+
+    private static JsonObject Sample(ConfigNode group)
+    {
+        var result = new JsonObject();
+        foreach (var node in group.Properties)
+        {
+            result[node.Key] = node.Type == ConfigType.Array ? Sample(node) : node.Default?.DeepClone() is { } value && value.ToString().Length > 0 ? value : Placeholder(node);
+        }
+
+        return result;
+    }
+
+    private static JsonNode? Placeholder(ConfigNode node) => node.Range.Count > 0
+        ? node.Range[0]?.DeepClone()
+        : node.Type switch
+        {
+            ConfigType.Integer => JsonValue.Create((long)(node.Min ?? 1)),
+            ConfigType.Number => JsonValue.Create(node.Min ?? 1),
+            ConfigType.Boolean => JsonValue.Create(false),
+            _ => node.Required ? JsonValue.Create("placeholder") : JsonValue.Create(""),
+        };
+
     private static JsonObject ValidateGroup(ConfigNode group, JsonObject values, string path, Dictionary<string, List<string>> errors)
     {
         var result = new JsonObject();

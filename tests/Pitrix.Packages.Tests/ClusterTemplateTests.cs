@@ -1,0 +1,125 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Pitrix.Packages.VmCluster;
+using Pitrix.Testing;
+using Xunit;
+
+namespace Pitrix.Packages.Tests;
+
+public sealed class ClusterTemplateTests
+{
+    private static readonly string ZooKeeper = RepoFiles.Path("samples", "vmcluster", "zookeeper");
+
+    private static (ConfigSchema Schema, string Template) Sample() =>
+        (ConfigSchema.Parse(File.ReadAllText(Path.Combine(ZooKeeper, "config.json"))), File.ReadAllText(Path.Combine(ZooKeeper, "cluster.json.tmpl")));
+
+    [Fact]
+    public void Render_ZooKeeperSample_WithUserValues_ProducesAValidCluster()
+    {
+        var (schema, template) = Sample();
+        var (values, errors) = schema.Validate(JsonNode.Parse("""{"cluster": {"subnet": "vxnet-0", "zk_node": {"count": 5}}, "env": {"tick_time": 3000}}""")!.AsObject());
+        Assert.Empty(errors);
+
+        var cluster = ClusterTemplate.Render(template, values);
+
+        Assert.Empty(ClusterSpec.Validate(cluster));
+        var node = cluster["nodes"]![0]!;
+        Assert.Equal(5, (int)node["count"]!);
+        Assert.Equal(2048, (int)node["memory"]!);
+        Assert.Equal(3000, (int)node["env"]!["tick_time"]!);
+        Assert.Equal("ruok,stat,mntr", (string?)node["env"]!["four_letter_words"]);
+        Assert.Equal("vxnet-0", (string?)cluster["subnet"]);
+        Assert.Equal(600, ClusterSpec.TimeoutOf(node["services"]!["start"]!.AsObject()));
+        Assert.Equal(300, ClusterSpec.TimeoutOf(node["services"]!["init"]!.AsObject()));
+    }
+
+    [Theory]
+    [InlineData("\", \"injected\": \"yes")]
+    [InlineData("\"}]}")]
+    [InlineData("line\nbreak\t\\ and \u0001 control")]
+    [InlineData("$(reboot) `reboot` ; rm -rf /")]
+    public void Render_HostileStrings_StayData(string hostile)
+    {
+        const string template = """{"name": "{{.cluster.name}}", "description": "prefix {{.cluster.name}} suffix", "raw": {{.cluster.name}}, "nodes": [{"container": {"type": "kvm", "image": "i"}, "count": 1}]}""";
+        var values = new JsonObject { ["cluster"] = new JsonObject { ["name"] = hostile } };
+
+        var cluster = ClusterTemplate.Render(template, values);
+
+        Assert.Equal(hostile, (string?)cluster["name"]);
+        Assert.Equal($"prefix {hostile} suffix", (string?)cluster["description"]);
+        Assert.Equal(hostile, (string?)cluster["raw"]);
+        Assert.Null(cluster["injected"]);
+    }
+
+    [Fact]
+    public void Render_ShorthandAndGoSyntax_AndControlActions_AreAccepted()
+    {
+        const string template = """
+            {"nodes": [
+            {{- range $i, $role := .roles }}{{ if $i }},{{ end }}
+              {"role": "{{ $role.name }}", "count": {{ $role.count }}, "container": {"type": "docker", "image": "{{ $role.image | default "debian" }}"}, "env": {"label": "{{ upper $role.name }}-{{ $i }}"}}
+            {{- end }}
+            ], "name": {{cluster.name}}, "missing": "{{.cluster.nothing}}"}
+            """;
+        var values = JsonNode.Parse("""{"cluster": {"name": "demo"}, "roles": [{"name": "web", "count": 2}, {"name": "db", "count": 1, "image": "postgres"}]}""")!.AsObject();
+
+        var cluster = ClusterTemplate.Render(template, values);
+
+        Assert.Equal("demo", (string?)cluster["name"]);
+        Assert.Null(cluster["missing"]);
+        Assert.Equal("DB-1", (string?)cluster["nodes"]![1]!["env"]!["label"]);
+        Assert.Equal("postgres", (string?)cluster["nodes"]![1]!["container"]!["image"]);
+        Assert.Empty(ClusterSpec.Validate(cluster));
+    }
+
+    [Theory]
+    [InlineData("{\"name\": {{.x | nosuchfunc}} }", "template.parse_error")]
+    [InlineData("{\"name\": {{ .x ", "template.parse_error")]
+    [InlineData("{{define \"r\"}}{{template \"r\" .}}{{end}}{{template \"r\" .}}", "template.limit_exceeded")]
+    [InlineData("{\"nodes\": [ {{ .cluster.count }} ", "cluster.invalid_json")]
+    [InlineData("[1, 2]", "cluster.invalid")]
+    public void Render_BrokenTemplates_FailWithCodeAndFile(string template, string code)
+    {
+        var ex = Assert.Throws<PackageException>(() => ClusterTemplate.Render(template, new JsonObject { ["cluster"] = new JsonObject { ["count"] = 1 } }));
+        Assert.Equal(code, ex.Code);
+        Assert.Equal("cluster.json.tmpl", ex.Path);
+    }
+
+    [Fact]
+    public void ClusterSpec_ReportsBadFieldsByPath_AndKeepsCustomServices()
+    {
+        var cluster = JsonNode.Parse("""
+            {"advanced_actions": ["teleport"], "nodes": [
+              {"role": "a", "container": {"type": "vm"}, "count": 500, "cpu": 0, "volume": {"size": -1, "filesystem": "fat32", "mount_point": "data"},
+               "services": {"start": {"timeout": 100000}, "init": {"cmd": "  "}, "backup": {}, "rotate_logs": {"cmd": "logrotate -f /etc/logrotate.conf", "timeout": 60}},
+               "health_check": {"interval_sec": 0}},
+              {"role": "a", "container": {"type": "kvm", "image": "x"}},
+              {"container": {"type": "kvm", "image": "x"}, "count": 1}
+            ]}
+            """)!.AsObject();
+
+        var errors = ClusterSpec.Validate(cluster);
+
+        foreach (var path in new[]
+        {
+            "advanced_actions", "nodes[0].container.type", "nodes[0].container.image", "nodes[0].count", "nodes[0].cpu", "nodes[0].volume.size",
+            "nodes[0].volume.filesystem", "nodes[0].volume.mount_point", "nodes[0].services.start.cmd", "nodes[0].services.start.timeout",
+            "nodes[0].services.init.cmd", "nodes[0].health_check.interval_sec", "nodes[1].role", "nodes[1].count", "nodes[2].role",
+        })
+        {
+            Assert.True(errors.ContainsKey(path), $"expected an error at {path}; got {string.Join(", ", errors.Keys)}");
+        }
+
+        Assert.False(errors.ContainsKey("nodes[0].services.backup.cmd"));
+        Assert.DoesNotContain(errors.Keys, k => k.Contains("rotate_logs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Render_HugeOutput_IsStoppedByTheEngineLimits()
+    {
+        const string template = "{\"x\": \"{{range $i := until 10000}}{{range $j := until 10000}}aaaaaaaaaaaaaaaa{{end}}{{end}}\"}";
+        var ex = Assert.Throws<PackageException>(() => ClusterTemplate.Render(template, [], new Templates.TemplateOptions { MaxOutputBytes = 1024 * 1024 }));
+        Assert.Equal("template.limit_exceeded", ex.Code);
+        Assert.Contains("cluster.json.tmpl", Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(ex.Message)), StringComparison.Ordinal);
+    }
+}
