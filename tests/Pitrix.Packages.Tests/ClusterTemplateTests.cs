@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Pitrix.Packages.VmCluster;
+using Pitrix.Templates;
 using Pitrix.Testing;
 using Xunit;
 
@@ -121,5 +122,35 @@ public sealed class ClusterTemplateTests
         var ex = Assert.Throws<PackageException>(() => ClusterTemplate.Render(template, [], new Templates.TemplateOptions { MaxOutputBytes = 1024 * 1024 }));
         Assert.Equal("template.limit_exceeded", ex.Code);
         Assert.Contains("cluster.json.tmpl", Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(ex.Message)), StringComparison.Ordinal);
+    }
+}
+
+public sealed class ConfdSampleTests
+{
+    [Fact]
+    public void ZooCfgTemplate_RendersEveryPeerFromMetadata()
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            ["/env/tick_time"] = "3000",
+            ["/hosts/zk_node/zk1/sid"] = "1",
+            ["/hosts/zk_node/zk1/ip"] = "10.0.0.11",
+            ["/hosts/zk_node/zk2/sid"] = "2",
+            ["/hosts/zk_node/zk2/ip"] = "10.0.0.12",
+            ["/hosts/zk_node/zk3/sid"] = "3",
+            ["/hosts/zk_node/zk3/ip"] = "10.0.0.13",
+        };
+        var functions = new Templates.FunctionLibrary().AddConfd(new Templates.InMemoryKeyValueView(metadata));
+        var set = new Templates.TemplateSet(functions);
+        var text = File.ReadAllText(RepoFiles.Path("samples", "vmcluster", "zookeeper", "confd", "templates", "zoo.cfg.tmpl"));
+        set.Parse("zoo.cfg.tmpl", text);
+
+        var output = set.Execute("zoo.cfg.tmpl", null);
+
+        Assert.Contains("tickTime=3000\n", output, StringComparison.Ordinal);
+        Assert.Contains("initLimit=10\n", output, StringComparison.Ordinal);
+        Assert.Contains("server.1=10.0.0.11:2888:3888", output, StringComparison.Ordinal);
+        Assert.Contains("server.3=10.0.0.13:2888:3888", output, StringComparison.Ordinal);
+        Assert.Equal(3, output.Split('\n').Count(l => l.StartsWith("server.", StringComparison.Ordinal)));
     }
 }
