@@ -102,12 +102,15 @@ public sealed class PackageCommandTests : IDisposable
     public async Task SampleRepo_MatchesFreshlyBuiltPackages()
     {
         var index = RepoIndex.Parse(await File.ReadAllTextAsync(RepoFiles.Path("samples", "repo", "index.yaml")));
-        foreach (var sample in new[] { HelloWeb, ZooKeeper })
+        var samples = Directory.GetDirectories(RepoFiles.Path("samples", "vmcluster")).Append(HelloWeb).ToList();
+        Assert.Equal(samples.Count, index.Entries.Count);
+        foreach (var sample in samples)
         {
+            Assert.Equal(ExitCodes.Ok, (await PitrixAsync("lint", sample)).ExitCode);
             var built = await PitrixAsync("package", sample, "-d", _work);
             Assert.Equal(ExitCodes.Ok, built.ExitCode);
             var path = built.Output.Trim();
-            var entry = index.Entries[Path.GetFileName(path).Split('-')[0] == "hello" ? "hello-web" : "zookeeper"].Single();
+            var entry = index.Entries[Path.GetFileName(sample)].Single();
             Assert.True(
                 Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(path))) == entry.Digest,
                 $"samples/repo is stale for {Path.GetFileName(path)}: rebuild it with `pitrix package {sample} -d samples/repo && pitrix repo index samples/repo`.");

@@ -153,4 +153,48 @@ public sealed class ConfdSampleTests
         Assert.Contains("server.3=10.0.0.13:2888:3888", output, StringComparison.Ordinal);
         Assert.Equal(3, output.Split('\n').Count(l => l.StartsWith("server.", StringComparison.Ordinal)));
     }
+
+    private static string Render(string sample, string template, Dictionary<string, string> metadata)
+    {
+        var set = new TemplateSet(new FunctionLibrary().AddConfd(new InMemoryKeyValueView(metadata)));
+        set.Parse(template, File.ReadAllText(RepoFiles.Path("samples", "vmcluster", sample, "confd", "templates", template)));
+        return set.Execute(template, null);
+    }
+
+    [Fact]
+    public void EtcdTemplate_ListsEveryMemberInInitialCluster()
+    {
+        var output = Render("etcd-cluster", "etcd.tmpl", new Dictionary<string, string>
+        {
+            ["/self/host/instance_id"] = "i-2",
+            ["/self/host/ip"] = "10.0.0.12",
+            ["/cluster/cluster_id"] = "cl-abc",
+            ["/hosts/etcd_node/n1/instance_id"] = "i-1",
+            ["/hosts/etcd_node/n1/ip"] = "10.0.0.11",
+            ["/hosts/etcd_node/n2/instance_id"] = "i-2",
+            ["/hosts/etcd_node/n2/ip"] = "10.0.0.12",
+        });
+
+        Assert.Contains("ETCD_INITIAL_CLUSTER=\"i-1=http://10.0.0.11:2380,i-2=http://10.0.0.12:2380\"", output, StringComparison.Ordinal);
+        Assert.Contains("ETCD_ADVERTISE_CLIENT_URLS=\"http://10.0.0.12:2379\"", output, StringComparison.Ordinal);
+        Assert.Contains("ETCD_HEARTBEAT_INTERVAL=\"100\"", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RedisTemplate_SizesMemoryAndOmitsEmptyPassword()
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            ["/self/host/ip"] = "10.0.0.5",
+            ["/self/host/memory"] = "2048",
+            ["/env/appendonly"] = "false",
+        };
+        var output = Render("redis", "redis.conf.tmpl", metadata);
+        Assert.Contains("maxmemory 1536mb\n", output, StringComparison.Ordinal);
+        Assert.Contains("appendonly no", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("requirepass", output, StringComparison.Ordinal);
+
+        metadata["/env/requirepass"] = "s3cret";
+        Assert.Contains("requirepass \"s3cret\"", Render("redis", "redis.conf.tmpl", metadata), StringComparison.Ordinal);
+    }
 }
