@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Pitrix.Api;
 using Pitrix.Core.Hosting;
+using Pitrix.Packages.Helm;
 using Pitrix.Persistence;
 using Pitrix.Providers.Local;
 
@@ -117,6 +118,7 @@ public static class PitrixServer
         services.AddPitrixPersistence(databaseOptions);
         services.AddPitrixApi(dataDirectory);
         services.AddLocalProvider();
+        services.AddHelm();
 
         var app = builder.Build();
         var roles = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.RoleSet;

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Pitrix.Testing;
 using Xunit;
 
@@ -125,6 +126,28 @@ public abstract class ConventionTests(ServerFixture fixture)
 public sealed class SqliteConventionTests(SqliteServerFixture fixture) : ConventionTests(fixture), IClassFixture<SqliteServerFixture>;
 
 public sealed class PostgresConventionTests(PostgresServerFixture fixture) : ConventionTests(fixture), IClassFixture<PostgresServerFixture>;
+
+/// <summary>The server finds helm where Helm:Path says, and refuses to start on a bad value.</summary>
+public sealed class HelmConfigurationTests
+{
+    [Fact]
+    public async Task HelmPath_FromConfiguration_RunsRealHelm()
+    {
+        var helm = Environment.GetEnvironmentVariable("PITRIX_HELM") ?? throw new InvalidOperationException("PITRIX_HELM is not set; run ./test.sh.");
+        await using var server = await TestServer.StartAsync("sqlite", $"--Helm:Path={helm}", "--Helm:Timeout=00:00:45");
+        var cli = server.Services.GetRequiredService<Pitrix.Packages.Helm.HelmCli>();
+        Assert.Equal(helm, cli.HelmPath);
+        Assert.Equal(TimeSpan.FromSeconds(45), cli.DefaultTimeout);
+        Assert.StartsWith("v3.", await cli.VersionAsync(CancellationToken.None), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HelmTimeout_Invalid_FailsAtStart()
+    {
+        var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => TestServer.StartAsync("sqlite", "--Helm:Timeout=-00:00:01"));
+        Assert.Contains("Helm:Timeout", ex.Message, StringComparison.Ordinal);
+    }
+}
 
 /// <summary>Login throttling is per client address and independent of the database.</summary>
 public sealed class LoginRateLimitTests

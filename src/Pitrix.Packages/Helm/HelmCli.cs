@@ -7,15 +7,18 @@ namespace Pitrix.Packages.Helm;
 /// Runs the real <c>helm</c> binary for what must have Helm's exact semantics (template previews now,
 /// releases later). Arguments are passed as an argv list, never through a shell.
 /// </summary>
-public sealed class HelmCli(string helmPath)
+public sealed class HelmCli(string helmPath, TimeSpan? defaultTimeout = null)
 {
     /// <summary>Largest output kept from one invocation. Default: 16 MiB.</summary>
     public const int MaxOutputChars = 16 * 1024 * 1024;
 
     public string HelmPath { get; } = helmPath;
 
+    /// <summary>Used when a call gives no timeout of its own.</summary>
+    public TimeSpan DefaultTimeout { get; } = defaultTimeout ?? TimeSpan.FromMinutes(2);
+
     /// <summary>Renders a chart directory or archive with <c>helm template</c>; values are passed as a file.</summary>
-    public async Task<string> TemplateAsync(string chartPath, string releaseName, string @namespace, string? valuesYaml, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<string> TemplateAsync(string chartPath, string releaseName, string @namespace, string? valuesYaml, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var valuesFile = Path.Combine(Path.GetTempPath(), $"pitrix-values-{Guid.NewGuid():N}.yaml");
         try
@@ -32,7 +35,7 @@ public sealed class HelmCli(string helmPath)
                 args.AddRange(["--values", valuesFile]);
             }
 
-            var (exitCode, stdout, stderr) = await RunAsync(args, timeout, cancellationToken);
+            var (exitCode, stdout, stderr) = await RunAsync(args, timeout ?? DefaultTimeout, cancellationToken);
             return exitCode == 0
                 ? stdout
                 : throw new PackageException("helm.template_failed", stderr.Trim().Length > 0 ? stderr.Trim() : $"helm exited with code {exitCode}.", chartPath);
