@@ -40,7 +40,7 @@ internal static class PackageCommands
             string? title = null;
             try
             {
-                var files = await LoadAsync(target, ct);
+                var files = await PackageSource.LoadAsync(target, ct);
                 var summary = PackageSummary.Read(files);
                 title = $"{summary.Format} {summary.Name} {summary.Version}";
                 problems.AddRange(summary.Format == PackageFormat.VmCluster ? LintVmCluster(files) : LintHelm(files));
@@ -74,7 +74,7 @@ internal static class PackageCommands
         var command = new Command("render", "Validate values against config.json and print the rendered cluster") { directory, valuesFile };
         command.SetAction(async (parse, ct) => await GuardAsync(env, async () =>
         {
-            var files = await LoadAsync(parse.GetValue(directory)!, ct);
+            var files = await PackageSource.LoadAsync(parse.GetValue(directory)!, ct);
             if (PackageFormat.Detect(files) != PackageFormat.VmCluster)
             {
                 throw new PackageException("package.not_vmcluster", "render works on vmcluster packages; use helm template for charts.");
@@ -143,23 +143,6 @@ internal static class PackageCommands
         }));
         repo.Subcommands.Add(index);
         return repo;
-    }
-
-    private static async Task<IReadOnlyDictionary<string, byte[]>> LoadAsync(string target, CancellationToken ct)
-    {
-        if (Directory.Exists(target))
-        {
-            return Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories)
-                .ToDictionary(f => Path.GetRelativePath(target, f).Replace('\\', '/'), File.ReadAllBytes, StringComparer.Ordinal);
-        }
-
-        if (!File.Exists(target))
-        {
-            throw new PackageException("package.not_found", $"'{target}' is neither a directory nor a file.");
-        }
-
-        await using var stream = File.OpenRead(target);
-        return (await SafeArchive.ReadAsync(stream, cancellationToken: ct)).ContentFiles;
     }
 
     private static List<string> LintVmCluster(IReadOnlyDictionary<string, byte[]> files)

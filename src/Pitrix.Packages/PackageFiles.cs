@@ -79,33 +79,10 @@ public sealed record PackageSummary(string Format, string Name, string Version, 
 public static class PackageBuilder
 {
     private static readonly DateTimeOffset FixedTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private static readonly string[] Ignored = [".git", ".svn", ".hg", ".DS_Store", ".pitrixignore", ".helmignore"];
 
     public static async Task<(string FileName, byte[] Archive, PackageSummary Summary)> BuildAsync(string directory, CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(directory))
-        {
-            throw new PackageException("package.not_found", $"'{directory}' is not a directory.");
-        }
-
-        var files = new SortedDictionary<string, (byte[] Content, bool Executable)>(StringComparer.Ordinal);
-        foreach (var path in Directory.EnumerateFiles(directory, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
-        {
-            var relative = Path.GetRelativePath(directory, path).Replace('\\', '/');
-            if (relative.Split('/').Any(part => Ignored.Contains(part, StringComparer.Ordinal)))
-            {
-                continue;
-            }
-
-            if (new FileInfo(path).LinkTarget is not null)
-            {
-                throw new PackageException("package.symlink", "Packages may not contain symbolic links; copy the file instead.", relative);
-            }
-
-            var executable = !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0;
-            files[relative] = (await File.ReadAllBytesAsync(path, cancellationToken), executable);
-        }
-
+        var files = await PackageSource.ReadDirectoryWithModesAsync(directory, cancellationToken);
         var summary = PackageSummary.Read(files.ToDictionary(f => f.Key, f => f.Value.Content, StringComparer.Ordinal));
         using var tar = new MemoryStream();
         using (var writer = new TarWriter(tar, TarEntryFormat.Gnu, leaveOpen: true))
@@ -139,6 +116,58 @@ public static class PackageBuilder
         }
 
         return ($"{summary.Name}-{summary.Version}.tgz", output.ToArray(), summary);
+    }
+}
+
+/// <summary>Where package files come from: a package directory or a <c>.tgz</c>, read the same way by every command.</summary>
+public static class PackageSource
+{
+    private static readonly string[] Ignored = [".git", ".svn", ".hg", ".DS_Store", ".pitrixignore", ".helmignore"];
+
+    /// <summary>Reads a package directory or archive into relative path → bytes (archives through <see cref="SafeArchive"/>).</summary>
+    public static async Task<IReadOnlyDictionary<string, byte[]>> LoadAsync(string path, CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(path))
+        {
+            return (await ReadDirectoryWithModesAsync(path, cancellationToken)).ToDictionary(f => f.Key, f => f.Value.Content, StringComparer.Ordinal);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new PackageException("package.not_found", $"'{path}' is neither a directory nor a file.");
+        }
+
+        await using var stream = File.OpenRead(path);
+        return (await SafeArchive.ReadAsync(stream, cancellationToken: cancellationToken)).ContentFiles;
+    }
+
+    /// <summary>The files of a package directory with their executable bit, skipping VCS and ignore files; symbolic links are refused.</summary>
+    public static async Task<SortedDictionary<string, (byte[] Content, bool Executable)>> ReadDirectoryWithModesAsync(string directory, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(directory))
+        {
+            throw new PackageException("package.not_found", $"'{directory}' is not a directory.");
+        }
+
+        var files = new SortedDictionary<string, (byte[] Content, bool Executable)>(StringComparer.Ordinal);
+        foreach (var path in Directory.EnumerateFiles(directory, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        {
+            var relative = Path.GetRelativePath(directory, path).Replace('\\', '/');
+            if (relative.Split('/').Any(part => Ignored.Contains(part, StringComparer.Ordinal)))
+            {
+                continue;
+            }
+
+            if (new FileInfo(path).LinkTarget is not null)
+            {
+                throw new PackageException("package.symlink", "Packages may not contain symbolic links; copy the file instead.", relative);
+            }
+
+            var executable = !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0;
+            files[relative] = (await File.ReadAllBytesAsync(path, cancellationToken), executable);
+        }
+
+        return files;
     }
 }
 

@@ -16,7 +16,7 @@ public sealed class HelmChartTests
     public async Task Read_SampleChartFromArchive_ExposesMetadataValuesAndSchema()
     {
         var builder = new ArchiveBuilder();
-        foreach (var (path, content) in RepoFiles.ReadDirectory(ChartDirectory))
+        foreach (var (path, content) in await RepoFiles.ReadDirectoryAsync(ChartDirectory))
         {
             builder.File("hello-web/" + path, content);
         }
@@ -36,9 +36,9 @@ public sealed class HelmChartTests
     }
 
     [Fact]
-    public void ValidateValues_MergesOverDefaults_AndReportsSchemaErrorsByPath()
+    public async Task ValidateValues_MergesOverDefaults_AndReportsSchemaErrorsByPath()
     {
-        var chart = HelmChart.Read(RepoFiles.ReadDirectory(ChartDirectory));
+        var chart = HelmChart.Read(await RepoFiles.ReadDirectoryAsync(ChartDirectory));
 
         var (merged, ok) = chart.ValidateValues(JsonNode.Parse("""{"replicaCount": 3, "image": {"tag": "1.27"}, "resources": null}""")!.AsObject());
         Assert.Empty(ok);

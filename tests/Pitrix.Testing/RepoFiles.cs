@@ -8,9 +8,8 @@ public static class RepoFiles
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 
     /// <summary>Reads a directory into the relative-path → bytes shape archives produce.</summary>
-    public static Dictionary<string, byte[]> ReadDirectory(string directory) =>
-        Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
-            .ToDictionary(f => System.IO.Path.GetRelativePath(directory, f).Replace('\\', '/'), File.ReadAllBytes, StringComparer.Ordinal);
+    public static Task<IReadOnlyDictionary<string, byte[]>> ReadDirectoryAsync(string directory) =>
+        Pitrix.Packages.PackageSource.LoadAsync(directory, CancellationToken.None);
 
     private static string FindRoot()
     {
