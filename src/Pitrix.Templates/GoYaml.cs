@@ -704,7 +704,8 @@ internal static partial class GoYaml
         _ => "number",
     };
 
-    private static object? Unmarshal(string text)
+    /// <summary>Any YAML document read as sigs.k8s.io/yaml does; aliases share one object, they are not copied.</summary>
+    public static object? Unmarshal(string text)
     {
         try
         {

@@ -46,4 +46,8 @@ public static class TemplateValues
     /// </summary>
     /// <exception cref="FormatException">The text is not valid YAML or is not a mapping; the message is Go's.</exception>
     public static Dictionary<string, object?> FromYaml(string yaml) => GoYaml.UnmarshalMap(yaml);
+
+    /// <summary>Parses any YAML document (mapping, list or scalar) the way Helm does. Aliases share one object.</summary>
+    /// <exception cref="FormatException">The text is not valid YAML; the message is Go's.</exception>
+    public static object? FromYamlDocument(string yaml) => GoYaml.Unmarshal(yaml);
 }

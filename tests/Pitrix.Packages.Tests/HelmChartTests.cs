@@ -97,6 +97,28 @@ public sealed class HelmChartTests
     }
 
     [Fact]
+    public void YamlJson_MergeKeysAndAnchors_AsHelmReadsThem()
+    {
+        var node = YamlJson.Parse("base: &base {cpu: 1, memory: 512}\nweb:\n  <<: *base\n  memory: 1024\n", "values.yaml")!;
+        Assert.Equal(1, (long)node["web"]!["cpu"]!);
+        Assert.Equal(1024, (long)node["web"]!["memory"]!);
+    }
+
+    [Fact]
+    public void YamlJson_AliasBomb_FailsAsTooComplex()
+    {
+        var yaml = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+        for (var level = 1; level <= 9; level++)
+        {
+            var previous = level == 1 ? "a" : "l" + (level - 1);
+            yaml += $"l{level}: &l{level} [{string.Join(", ", Enumerable.Repeat("*" + previous, 10))}]\n";
+        }
+
+        var ex = Assert.Throws<PackageException>(() => YamlJson.Parse(yaml, "values.yaml"));
+        Assert.Equal("yaml.too_complex", ex.Code);
+    }
+
+    [Fact]
     public async Task HelmTemplate_RealHelm_RendersSampleWithEscapedUserValues()
     {
         var helm = new HelmCli(HelmBinary.Path);

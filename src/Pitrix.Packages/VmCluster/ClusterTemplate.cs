@@ -220,19 +220,8 @@ public static partial class ClusterTemplate
         return quoted[1..^1];
     }
 
-    /// <summary>JSON values as the template engine's value model: dictionaries, lists, long, double, string, bool.</summary>
-    public static object? ToTemplateValue(JsonNode? node) => node switch
-    {
-        null => null,
-        JsonObject o => o.ToDictionary(p => p.Key, p => ToTemplateValue(p.Value), StringComparer.Ordinal),
-        JsonArray a => a.Select(ToTemplateValue).ToList(),
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
-        JsonValue v when v.TryGetValue<long>(out var l) => l,
-        JsonValue v when v.TryGetValue<int>(out var i) => (long)i,
-        JsonValue v when v.TryGetValue<double>(out var d) => d == Math.Floor(d) && Math.Abs(d) < 1e15 ? (long)d : d,
-        _ => node.ToJsonString(),
-    };
+    /// <summary>JSON values as the template engine's value model (Go <c>int</c> for integers, as the engine's own JSON reader gives).</summary>
+    public static object? ToTemplateValue(JsonNode? node) => node is null ? null : TemplateValues.FromJson(node.ToJsonString());
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")]
     private static partial Regex ShorthandPattern();
