@@ -26,7 +26,7 @@ public static class ClusterSpec
 
     public static IReadOnlyDictionary<string, string[]> Validate(JsonObject cluster)
     {
-        var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var errors = new PathErrors();
         OptionalString(cluster, "name", "name", errors);
         OptionalString(cluster, "description", "description", errors);
         if (cluster["advanced_actions"] is JsonArray actions)
@@ -35,15 +35,15 @@ public static class ClusterSpec
             {
                 if (action is not JsonValue v || !v.TryGetValue<string>(out var s) || !AdvancedActions.Contains(s))
                 {
-                    Add(errors, "advanced_actions", $"{action?.ToJsonString()} is not one of {string.Join(", ", AdvancedActions)}.");
+                    errors.Add("advanced_actions", $"{action?.ToJsonString()} is not one of {string.Join(", ", AdvancedActions)}.");
                 }
             }
         }
 
         if (cluster["nodes"] is not JsonArray nodes || nodes.Count == 0)
         {
-            Add(errors, "nodes", "Required: a list of at least one node role.");
-            return Freeze(errors);
+            errors.Add("nodes", "Required: a list of at least one node role.");
+            return errors.ToDictionary();
         }
 
         var roles = new HashSet<string>(StringComparer.Ordinal);
@@ -52,43 +52,43 @@ public static class ClusterSpec
             var path = $"nodes[{i}]";
             if (nodes[i] is not JsonObject node)
             {
-                Add(errors, path, "Must be an object.");
+                errors.Add(path, "Must be an object.");
                 continue;
             }
 
             var role = Text(node, "role");
             if (role is null && nodes.Count > 1)
             {
-                Add(errors, $"{path}.role", "Required when there is more than one node role.");
+                errors.Add($"{path}.role", "Required when there is more than one node role.");
             }
             else if (role is not null && !roles.Add(role))
             {
-                Add(errors, $"{path}.role", $"Role '{role}' is defined twice.");
+                errors.Add($"{path}.role", $"Role '{role}' is defined twice.");
             }
 
             ValidateNode(node, path, errors);
         }
 
-        return Freeze(errors);
+        return errors.ToDictionary();
     }
 
-    private static void ValidateNode(JsonObject node, string path, Dictionary<string, List<string>> errors)
+    private static void ValidateNode(JsonObject node, string path, PathErrors errors)
     {
         if (node["container"] is not JsonObject container)
         {
-            Add(errors, $"{path}.container", "Required: {type, image}.");
+            errors.Add($"{path}.container", "Required: {type, image}.");
         }
         else
         {
             var type = Text(container, "type");
             if (type is null || !ContainerTypes.Contains(type))
             {
-                Add(errors, $"{path}.container.type", $"Must be one of {string.Join(", ", ContainerTypes)}.");
+                errors.Add($"{path}.container.type", $"Must be one of {string.Join(", ", ContainerTypes)}.");
             }
 
             if (string.IsNullOrWhiteSpace(Text(container, "image")))
             {
-                Add(errors, $"{path}.container.image", "Required.");
+                errors.Add($"{path}.container.image", "Required.");
             }
         }
 
@@ -104,7 +104,7 @@ public static class ClusterSpec
             var fs = Text(volume, "filesystem");
             if (fs is not null && !FileSystems.Contains(fs))
             {
-                Add(errors, $"{path}.volume.filesystem", $"Must be one of {string.Join(", ", FileSystems)}.");
+                errors.Add($"{path}.volume.filesystem", $"Must be one of {string.Join(", ", FileSystems)}.");
             }
 
             var mounts = volume["mount_point"] switch
@@ -115,13 +115,13 @@ public static class ClusterSpec
             };
             foreach (var mount in mounts.Where(m => !(m.StartsWith('/') || (m.Length >= 2 && m[1] == ':'))))
             {
-                Add(errors, $"{path}.volume.mount_point", $"'{mount}' is not an absolute path.");
+                errors.Add($"{path}.volume.mount_point", $"'{mount}' is not an absolute path.");
             }
         }
 
         if (node["env"] is not (null or JsonObject))
         {
-            Add(errors, $"{path}.env", "Must be an object.");
+            errors.Add($"{path}.env", "Must be an object.");
         }
 
         if (node["services"] is JsonObject services)
@@ -133,7 +133,7 @@ public static class ClusterSpec
         }
         else if (node["services"] is not null)
         {
-            Add(errors, $"{path}.services", "Must be an object of services.");
+            errors.Add($"{path}.services", "Must be an object of services.");
         }
 
         if (node["health_check"] is JsonObject health)
@@ -145,22 +145,22 @@ public static class ClusterSpec
         }
     }
 
-    private static void ValidateService(string name, JsonNode? value, string path, Dictionary<string, List<string>> errors)
+    private static void ValidateService(string name, JsonNode? value, string path, PathErrors errors)
     {
         if (value is not JsonObject service)
         {
-            Add(errors, path, "Must be an object with 'cmd'.");
+            errors.Add(path, "Must be an object with 'cmd'.");
             return;
         }
 
         var cmd = service["cmd"];
         if (cmd is null && !CommandOptional.Contains(name))
         {
-            Add(errors, $"{path}.cmd", "Required.");
+            errors.Add($"{path}.cmd", "Required.");
         }
         else if (cmd is not null && (cmd is not JsonValue c || !c.TryGetValue<string>(out var text) || string.IsNullOrWhiteSpace(text)))
         {
-            Add(errors, $"{path}.cmd", "Must be a non-blank command string.");
+            errors.Add($"{path}.cmd", "Must be a non-blank command string.");
         }
 
         Integer(service, "timeout", $"{path}.timeout", 1, MaxCommandTimeoutSeconds, required: false, errors);
@@ -168,7 +168,7 @@ public static class ClusterSpec
         Integer(service, "nodes_to_execute_on", $"{path}.nodes_to_execute_on", 1, 200, required: false, errors);
         if (service["post_start_service"] is { } post && post.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
         {
-            Add(errors, $"{path}.post_start_service", "Must be true or false.");
+            errors.Add($"{path}.post_start_service", "Must be true or false.");
         }
     }
 
@@ -176,14 +176,14 @@ public static class ClusterSpec
     public static int TimeoutOf(JsonObject service) =>
         service["timeout"] is JsonValue v && v.TryGetValue<int>(out var seconds) ? seconds : DefaultCommandTimeoutSeconds;
 
-    private static void Integer(JsonObject owner, string field, string path, long min, long max, bool required, Dictionary<string, List<string>> errors)
+    private static void Integer(JsonObject owner, string field, string path, long min, long max, bool required, PathErrors errors)
     {
         var node = owner[field];
         if (node is null)
         {
             if (required)
             {
-                Add(errors, path, "Required.");
+                errors.Add(path, "Required.");
             }
 
             return;
@@ -191,36 +191,23 @@ public static class ClusterSpec
 
         if (node is not JsonValue value || value.GetValueKind() != JsonValueKind.Number || !value.TryGetValue<long>(out var number))
         {
-            Add(errors, path, "Must be an integer.");
+            errors.Add(path, "Must be an integer.");
             return;
         }
 
         if (number < min || number > max)
         {
-            Add(errors, path, $"Must be from {min} to {max}.");
+            errors.Add(path, $"Must be from {min} to {max}.");
         }
     }
 
-    private static void OptionalString(JsonObject owner, string field, string path, Dictionary<string, List<string>> errors)
+    private static void OptionalString(JsonObject owner, string field, string path, PathErrors errors)
     {
         if (owner[field] is { } node && node.GetValueKind() is not (JsonValueKind.String or JsonValueKind.Null))
         {
-            Add(errors, path, "Must be a string.");
+            errors.Add(path, "Must be a string.");
         }
     }
 
     private static string? Text(JsonObject owner, string field) => owner[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-
-    private static void Add(Dictionary<string, List<string>> errors, string path, string message)
-    {
-        if (!errors.TryGetValue(path, out var list))
-        {
-            errors[path] = list = [];
-        }
-
-        list.Add(message);
-    }
-
-    private static Dictionary<string, string[]> Freeze(Dictionary<string, List<string>> errors) =>
-        errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
 }

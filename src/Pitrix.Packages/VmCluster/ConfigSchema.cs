@@ -174,9 +174,9 @@ public sealed class ConfigSchema
     /// </summary>
     public (JsonObject Values, IReadOnlyDictionary<string, string[]> Errors) Validate(JsonObject? values)
     {
-        var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var errors = new PathErrors();
         var result = ValidateGroup(Root, values ?? [], "", errors);
-        return (result, errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));
+        return (result, errors.ToDictionary());
     }
 
     /// <summary>
@@ -206,14 +206,14 @@ public sealed class ConfigSchema
             _ => node.Required ? JsonValue.Create("placeholder") : JsonValue.Create(""),
         };
 
-    private static JsonObject ValidateGroup(ConfigNode group, JsonObject values, string path, Dictionary<string, List<string>> errors)
+    private static JsonObject ValidateGroup(ConfigNode group, JsonObject values, string path, PathErrors errors)
     {
         var result = new JsonObject();
         foreach (var (key, _) in values)
         {
             if (group.Properties.All(p => p.Key != key))
             {
-                Add(errors, Join(path, key), "Unknown key.");
+                errors.Add(Join(path, key), "Unknown key.");
             }
         }
 
@@ -225,7 +225,7 @@ public sealed class ConfigSchema
             {
                 if (given is not null and not JsonObject)
                 {
-                    Add(errors, nodePath, "Must be an object.");
+                    errors.Add(nodePath, "Must be an object.");
                     continue;
                 }
 
@@ -239,7 +239,7 @@ public sealed class ConfigSchema
             {
                 if (node.Required)
                 {
-                    Add(errors, nodePath, "Required.");
+                    errors.Add(nodePath, "Required.");
                 }
 
                 result[node.Key] = value is not null && node.Type is ConfigType.String or ConfigType.Password ? "" : null;
@@ -255,11 +255,11 @@ public sealed class ConfigSchema
         return result;
     }
 
-    private static JsonNode? CheckValue(ConfigNode node, JsonNode value, string path, Dictionary<string, List<string>> errors)
+    private static JsonNode? CheckValue(ConfigNode node, JsonNode value, string path, PathErrors errors)
     {
         if (value is not JsonValue scalar)
         {
-            Add(errors, path, $"Must be a single {Describe(node.Type)}.");
+            errors.Add(path, $"Must be a single {Describe(node.Type)}.");
             return null;
         }
 
@@ -269,7 +269,7 @@ public sealed class ConfigSchema
             case ConfigType.Boolean:
                 if (!scalar.TryGetValue<bool>(out var flag))
                 {
-                    Add(errors, path, "Must be true or false.");
+                    errors.Add(path, "Must be true or false.");
                     return null;
                 }
 
@@ -278,23 +278,23 @@ public sealed class ConfigSchema
             case ConfigType.Integer or ConfigType.Number:
                 if (!TryNumber(scalar, out var number) || (node.Type == ConfigType.Integer && number != Math.Floor(number)))
                 {
-                    Add(errors, path, $"Must be {(node.Type == ConfigType.Integer ? "an integer" : "a number")}.");
+                    errors.Add(path, $"Must be {(node.Type == ConfigType.Integer ? "an integer" : "a number")}.");
                     return null;
                 }
 
                 if (node.Min is { } min && number < min)
                 {
-                    Add(errors, path, $"Must be at least {Format(min)}.");
+                    errors.Add(path, $"Must be at least {Format(min)}.");
                 }
 
                 if (node.Max is { } max && number > max)
                 {
-                    Add(errors, path, $"Must be at most {Format(max)}.");
+                    errors.Add(path, $"Must be at most {Format(max)}.");
                 }
 
                 if (node.Step is { } step and > 0 && Math.Abs(Math.IEEERemainder(number - (node.Min ?? 0), step)) > 1e-9)
                 {
-                    Add(errors, path, $"Must be {Format(node.Min ?? 0)} plus a multiple of {Format(step)}.");
+                    errors.Add(path, $"Must be {Format(node.Min ?? 0)} plus a multiple of {Format(step)}.");
                 }
 
                 accepted = node.Type == ConfigType.Integer ? JsonValue.Create((long)number) : JsonValue.Create(number);
@@ -302,13 +302,13 @@ public sealed class ConfigSchema
             default:
                 if (!scalar.TryGetValue<string>(out var text))
                 {
-                    Add(errors, path, "Must be a string.");
+                    errors.Add(path, "Must be a string.");
                     return null;
                 }
 
                 if (node.Pattern is not null && !MatchesPattern(node.Pattern, text))
                 {
-                    Add(errors, path, $"Must match the pattern {node.Pattern}.");
+                    errors.Add(path, $"Must match the pattern {node.Pattern}.");
                 }
 
                 accepted = JsonValue.Create(text);
@@ -322,7 +322,7 @@ public sealed class ConfigSchema
                 : [accepted];
             foreach (var item in chosen.Where(item => !node.Range.Any(r => SameScalar(r, item))))
             {
-                Add(errors, path, $"{item.ToJsonString()} is not one of {string.Join(", ", node.Range.Select(r => r?.ToJsonString() ?? "null"))}.");
+                errors.Add(path, $"{item.ToJsonString()} is not one of {string.Join(", ", node.Range.Select(r => r?.ToJsonString() ?? "null"))}.");
             }
         }
 
@@ -401,16 +401,6 @@ public sealed class ConfigSchema
     private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
 
     private static string Display(string path) => path.Length == 0 ? "(root)" : path;
-
-    private static void Add(Dictionary<string, List<string>> errors, string path, string message)
-    {
-        if (!errors.TryGetValue(path, out var list))
-        {
-            errors[path] = list = [];
-        }
-
-        list.Add(message);
-    }
 
     private static string? Text(JsonObject raw, string name) => raw[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
