@@ -47,6 +47,7 @@ public static class PitrixApiExtensions
 
         services.AddDataProtection().SetApplicationName("pitrix").PersistKeysToFileSystem(new DirectoryInfo(dataDirectory.KeysPath));
         services.AddSingleton<SecretProtector>();
+        services.AddSingleton<Core.Security.ISecretProtector>(sp => sp.GetRequiredService<SecretProtector>());
         services.AddSingleton<SigningKeyProvider>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<PasswordPolicy>();

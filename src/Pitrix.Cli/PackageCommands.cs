@@ -43,7 +43,7 @@ internal static class PackageCommands
                 var files = await PackageSource.LoadAsync(target, ct);
                 var summary = PackageSummary.Read(files);
                 title = $"{summary.Format} {summary.Name} {summary.Version}";
-                problems.AddRange(summary.Format == PackageFormat.VmCluster ? LintVmCluster(files) : LintHelm(files));
+                problems.AddRange(PackageLinter.Lint(files, summary.Format).Select(p => p.ToString()));
             }
             catch (PackageException ex)
             {
@@ -143,91 +143,6 @@ internal static class PackageCommands
         }));
         repo.Subcommands.Add(index);
         return repo;
-    }
-
-    private static List<string> LintVmCluster(IReadOnlyDictionary<string, byte[]> files)
-    {
-        var problems = new List<string>();
-        Check(problems, () =>
-        {
-            if (!files.TryGetValue(ConfigSchema.FileName, out var config))
-            {
-                throw new PackageException("package.missing_file", "A vmcluster package needs config.json.", ConfigSchema.FileName);
-            }
-
-            var schema = ConfigSchema.Parse(Encoding.UTF8.GetString(config));
-
-            // The defaults must themselves be acceptable values.
-            foreach (var (key, messages) in schema.Validate(null).Errors.Where(e => !e.Value.All(m => m == "Required.")))
-            {
-                problems.Add($"{ConfigSchema.FileName}: default of '{key}': {string.Join(" ", messages)} [config.invalid_default]");
-            }
-        });
-        if (!files.TryGetValue(ClusterTemplate.FileName, out var template))
-        {
-            problems.Add("cluster.json.tmpl: A vmcluster package needs cluster.json.tmpl. [package.missing_file]");
-        }
-        else if (files.TryGetValue(ConfigSchema.FileName, out var configBytes))
-        {
-            // Render with the defaults (and placeholders for required values) and check the result.
-            Check(problems, () =>
-            {
-                var schema = ConfigSchema.Parse(Encoding.UTF8.GetString(configBytes));
-                var cluster = ClusterTemplate.Render(Encoding.UTF8.GetString(template), schema.SampleValues());
-                foreach (var (path, messages) in ClusterSpec.Validate(cluster))
-                {
-                    problems.Add($"{ClusterTemplate.FileName} (rendered with defaults): {path}: {string.Join(" ", messages)} [cluster.invalid]");
-                }
-            });
-        }
-
-        foreach (var locale in files.Keys.Where(k => k.StartsWith("locale/", StringComparison.Ordinal) && k.EndsWith(".json", StringComparison.Ordinal)))
-        {
-            Check(problems, () =>
-            {
-                try
-                {
-                    _ = System.Text.Json.Nodes.JsonNode.Parse(files[locale]);
-                }
-                catch (System.Text.Json.JsonException ex)
-                {
-                    throw new PackageException("locale.invalid_json", $"Invalid JSON at line {ex.LineNumber + 1}.", locale);
-                }
-            });
-        }
-
-        return problems;
-    }
-
-    private static List<string> LintHelm(IReadOnlyDictionary<string, byte[]> files)
-    {
-        var problems = new List<string>();
-        Check(problems, () =>
-        {
-            var chart = HelmChart.Read(files);
-            foreach (var (path, messages) in chart.ValidateValues(null).Errors)
-            {
-                problems.Add($"values.yaml: {path}: {string.Join(" ", messages)} [chart.values_violate_schema]");
-            }
-
-            if (chart.Type == "application" && chart.Templates.Count == 0)
-            {
-                problems.Add("templates/: An application chart needs templates. [chart.no_templates]");
-            }
-        });
-        return problems;
-    }
-
-    private static void Check(List<string> problems, Action check)
-    {
-        try
-        {
-            check();
-        }
-        catch (PackageException ex)
-        {
-            problems.Add(Describe(ex));
-        }
     }
 
     private static string Describe(PackageException ex) => $"{ex.Message} [{ex.Code}]";

@@ -35,4 +35,10 @@ public static class IdPrefix
     public const string Runtime = "rt";
     public const string Credential = "cred";
     public const string Audit = "aud";
+    public const string Repo = "repo";
+    public const string RepoSync = "rsync";
+    public const string App = "app";
+    public const string AppVersion = "appv";
+    public const string AppVersionEvent = "avev";
+    public const string Category = "ctg";
 }

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Pitrix.Core.Audit;
+using Pitrix.Core.Catalog;
 using Pitrix.Core.Identity;
 using Pitrix.Core.Runtimes;
 
@@ -30,6 +32,22 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<RuntimeCredential> RuntimeCredentials => Set<RuntimeCredential>();
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    public DbSet<Repo> Repos => Set<Repo>();
+
+    public DbSet<RepoSync> RepoSyncs => Set<RepoSync>();
+
+    public DbSet<App> Apps => Set<App>();
+
+    public DbSet<AppVersion> AppVersions => Set<AppVersion>();
+
+    public DbSet<AppVersionEvent> AppVersionEvents => Set<AppVersionEvent>();
+
+    public DbSet<Category> Categories => Set<Category>();
+
+    public DbSet<AppCategory> AppCategories => Set<AppCategory>();
+
+    public DbSet<Blob> Blobs => Set<Blob>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -109,13 +127,7 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
             e.Property(r => r.Zone).HasMaxLength(128);
             e.Property(r => r.Description).HasMaxLength(1024);
             e.Property(r => r.Visibility).HasConversion<string>().HasMaxLength(16);
-            e.Property(r => r.Labels).HasConversion(
-                v => JsonSerializer.Serialize(v, JsonSerializerOptions.Default),
-                v => JsonSerializer.Deserialize<Dictionary<string, string>>(v, JsonSerializerOptions.Default) ?? new Dictionary<string, string>(),
-                new ValueComparer<Dictionary<string, string>>(
-                    (a, b) => a != null && b != null && a.Count == b.Count && !a.Except(b).Any(),
-                    v => v.Aggregate(0, (h, p) => HashCode.Combine(h, p.Key.GetHashCode(StringComparison.Ordinal), p.Value.GetHashCode(StringComparison.Ordinal))),
-                    v => new Dictionary<string, string>(v, StringComparer.Ordinal)));
+            e.Property(r => r.Labels).AsJsonMap();
             e.HasIndex(r => new { r.OwnerId, r.Name }).IsUnique();
             e.HasIndex(r => r.Provider);
             e.HasOne<User>().WithMany().HasForeignKey(r => r.OwnerId).OnDelete(DeleteBehavior.Restrict);
@@ -137,5 +149,160 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
             e.Property(a => a.Outcome).HasMaxLength(16);
             e.Property(a => a.ErrorCode).HasMaxLength(64);
         });
+        OnCatalogCreating(modelBuilder);
     }
+
+    private static void OnCatalogCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Repo>(e =>
+        {
+            e.ToTable("repos");
+            e.HasKey(r => r.Id);
+            e.Property(r => r.Name).HasMaxLength(64);
+            e.HasIndex(r => new { r.OwnerId, r.Name }).IsUnique();
+            e.Property(r => r.Description).HasMaxLength(1024);
+            e.Property(r => r.Type).HasMaxLength(16);
+            e.Property(r => r.Url).HasMaxLength(2048);
+            e.Property(r => r.Visibility).HasConversion<string>().HasMaxLength(16);
+            e.Property(r => r.Providers).AsJsonList();
+            e.Property(r => r.Selectors).AsJsonList();
+            e.Property(r => r.GroupIds).AsJsonList();
+            e.Property(r => r.Labels).AsJsonMap();
+            e.Property(r => r.DefaultStatus).HasMaxLength(16);
+            e.Property(r => r.FetchPackages).HasMaxLength(16);
+            e.Property(r => r.SyncLeaseOwner).HasMaxLength(128);
+            e.Property(r => r.IndexETag).HasMaxLength(512);
+            e.Property(r => r.IndexDigest).HasMaxLength(64);
+            e.Property(r => r.LastSyncStatus).HasMaxLength(32);
+            e.HasIndex(r => r.NextSyncAt);
+            e.HasOne<User>().WithMany().HasForeignKey(r => r.OwnerId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<Group>().WithMany().HasForeignKey(r => r.GroupId).OnDelete(DeleteBehavior.Restrict);
+        });
+        modelBuilder.Entity<RepoSync>(e =>
+        {
+            e.ToTable("repo_syncs");
+            e.HasKey(s => s.Id);
+            e.HasIndex(s => new { s.RepoId, s.QueuedAt });
+            e.HasIndex(s => s.Status);
+            e.Property(s => s.Trigger).HasMaxLength(16);
+            e.Property(s => s.Status).HasMaxLength(32);
+            e.Property(s => s.Worker).HasMaxLength(128);
+            e.Property(s => s.ErrorCode).HasMaxLength(64);
+            e.Property(s => s.Errors).AsJson();
+            e.HasOne<Repo>().WithMany().HasForeignKey(s => s.RepoId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<App>(e =>
+        {
+            e.ToTable("apps");
+            e.HasKey(a => a.Id);
+            e.Property(a => a.Name).HasMaxLength(128);
+            e.HasIndex(a => new { a.RepoId, a.Name }).IsUnique();
+            e.HasIndex(a => a.Name);
+            e.HasIndex(a => a.Status);
+            e.Property(a => a.Format).HasMaxLength(16);
+            e.Property(a => a.Status).HasMaxLength(16);
+            e.Property(a => a.Icon).HasMaxLength(2048);
+            e.Property(a => a.Home).HasMaxLength(2048);
+            e.Property(a => a.Keywords).AsJsonList();
+            e.Property(a => a.Sources).AsJsonList();
+            e.Property(a => a.Screenshots).AsJsonList();
+            e.Property(a => a.Maintainers).AsJson();
+            e.Property(a => a.LatestVersion).HasMaxLength(128);
+            e.Property(a => a.ActiveVersion).HasMaxLength(128);
+            e.HasOne<Repo>().WithMany().HasForeignKey(a => a.RepoId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<AppVersion>(e =>
+        {
+            e.ToTable("app_versions");
+            e.HasKey(v => v.Id);
+            e.Property(v => v.Version).HasMaxLength(128);
+            e.HasIndex(v => new { v.AppId, v.Version }).IsUnique();
+            e.HasIndex(v => new { v.AppId, v.SortKey });
+            e.HasIndex(v => new { v.RepoId, v.Status });
+            e.HasIndex(v => v.Status);
+            e.Property(v => v.SortKey).HasMaxLength(256);
+            e.Property(v => v.AppVersionLabel).HasMaxLength(128);
+            e.Property(v => v.Format).HasMaxLength(16);
+            e.Property(v => v.Status).HasMaxLength(16);
+            e.Property(v => v.Icon).HasMaxLength(2048);
+            e.Property(v => v.Home).HasMaxLength(2048);
+            e.Property(v => v.PackageUrl).HasMaxLength(2048);
+            e.Property(v => v.Digest).HasMaxLength(64);
+            e.Property(v => v.PackageDigest).HasMaxLength(64);
+            e.Property(v => v.EntryFingerprint).HasMaxLength(64);
+            e.Property(v => v.DetailsStatus).HasMaxLength(16);
+            e.Property(v => v.Keywords).AsJsonList();
+            e.Property(v => v.Sources).AsJsonList();
+            e.Property(v => v.Maintainers).AsJson();
+            e.HasOne<App>().WithMany().HasForeignKey(v => v.AppId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<AppVersionEvent>(e =>
+        {
+            e.ToTable("app_version_events");
+            e.HasKey(v => v.Id);
+            e.HasIndex(v => new { v.VersionId, v.At });
+            e.HasIndex(v => new { v.AppId, v.At });
+            e.Property(v => v.Action).HasMaxLength(32);
+            e.Property(v => v.FromStatus).HasMaxLength(16);
+            e.Property(v => v.ToStatus).HasMaxLength(16);
+            e.Property(v => v.ActorName).HasMaxLength(64);
+            e.HasOne<AppVersion>().WithMany().HasForeignKey(v => v.VersionId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<Category>(e =>
+        {
+            e.ToTable("categories");
+            e.HasKey(c => c.Id);
+            e.Property(c => c.Name).HasMaxLength(64);
+            e.HasIndex(c => c.Name).IsUnique();
+            e.Property(c => c.Description).HasMaxLength(1024);
+            e.Property(c => c.Icon).HasMaxLength(65536);
+            e.Property(c => c.Locale).AsJsonMap();
+        });
+        modelBuilder.Entity<AppCategory>(e =>
+        {
+            e.ToTable("app_categories");
+            e.HasKey(c => new { c.AppId, c.CategoryId });
+            e.HasIndex(c => c.CategoryId);
+            e.HasOne<App>().WithMany().HasForeignKey(c => c.AppId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Category>().WithMany().HasForeignKey(c => c.CategoryId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<Blob>(e =>
+        {
+            e.ToTable("blobs");
+            e.HasKey(b => b.Digest);
+            e.Property(b => b.Digest).HasMaxLength(64);
+            e.Property(b => b.MediaType).HasMaxLength(128);
+        });
+    }
+}
+
+/// <summary>JSON columns for small collections, the same on SQLite and PostgreSQL.</summary>
+internal static class JsonColumns
+{
+    public static PropertyBuilder<Dictionary<string, string>> AsJsonMap(this PropertyBuilder<Dictionary<string, string>> property) =>
+        property.HasConversion(
+            v => JsonSerializer.Serialize(v, JsonSerializerOptions.Default),
+            v => JsonSerializer.Deserialize<Dictionary<string, string>>(v, JsonSerializerOptions.Default) ?? new Dictionary<string, string>(),
+            new ValueComparer<Dictionary<string, string>>(
+                (a, b) => a != null && b != null && a.Count == b.Count && !a.Except(b).Any(),
+                v => v.Aggregate(0, (h, p) => HashCode.Combine(h, p.Key.GetHashCode(StringComparison.Ordinal), p.Value.GetHashCode(StringComparison.Ordinal))),
+                v => new Dictionary<string, string>(v, StringComparer.Ordinal)));
+
+    public static PropertyBuilder<List<string>> AsJsonList(this PropertyBuilder<List<string>> property) =>
+        property.HasConversion(
+            v => JsonSerializer.Serialize(v, JsonSerializerOptions.Default),
+            v => JsonSerializer.Deserialize<List<string>>(v, JsonSerializerOptions.Default) ?? new List<string>(),
+            new ValueComparer<List<string>>(
+                (a, b) => a != null && b != null && a.SequenceEqual(b),
+                v => v.Aggregate(0, (h, s) => HashCode.Combine(h, s.GetHashCode(StringComparison.Ordinal))),
+                v => v.ToList()));
+
+    public static PropertyBuilder<List<T>> AsJson<T>(this PropertyBuilder<List<T>> property) =>
+        property.HasConversion(
+            v => JsonSerializer.Serialize(v, JsonSerializerOptions.Default),
+            v => JsonSerializer.Deserialize<List<T>>(v, JsonSerializerOptions.Default) ?? new List<T>(),
+            new ValueComparer<List<T>>(
+                (a, b) => a != null && b != null && JsonSerializer.Serialize(a, JsonSerializerOptions.Default) == JsonSerializer.Serialize(b, JsonSerializerOptions.Default),
+                v => JsonSerializer.Serialize(v, JsonSerializerOptions.Default).GetHashCode(StringComparison.Ordinal),
+                v => JsonSerializer.Deserialize<List<T>>(JsonSerializer.Serialize(v, JsonSerializerOptions.Default), JsonSerializerOptions.Default) ?? new List<T>()));
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.DataProtection;
+using Pitrix.Core.Security;
 
 namespace Pitrix.Api.Security;
 
@@ -7,7 +8,7 @@ namespace Pitrix.Api.Security;
 /// Protection. Its key ring lives in the data directory, never in the database, so a copied database
 /// alone reveals nothing.
 /// </summary>
-public sealed class SecretProtector(IDataProtectionProvider provider)
+public sealed class SecretProtector(IDataProtectionProvider provider) : ISecretProtector
 {
     private readonly IDataProtector _protector = provider.CreateProtector("Pitrix.Secrets.v1");
 

@@ -11,7 +11,8 @@ public static class AccessPolicy
     public static bool CanRead(Principal principal, IOwnedResource resource) =>
         CanManage(principal, resource)
         || resource.Visibility == Visibility.Public
-        || (resource.Visibility == Visibility.Group && resource.GroupId is not null && principal.ReadableGroupIds.Contains(resource.GroupId));
+        || (resource.Visibility == Visibility.Group && resource.GroupId is not null && principal.ReadableGroupIds.Contains(resource.GroupId))
+        || (resource.Visibility == Visibility.Group && resource is ISharedWithGroups shared && shared.SharedGroupIds.Any(principal.ReadableGroupIds.Contains));
 
     public static bool CanManage(Principal principal, IOwnedResource resource) =>
         principal.IsAdmin

@@ -25,6 +25,12 @@ public interface IOwnedResource
     Visibility Visibility { get; }
 }
 
+/// <summary>A resource shared with several groups (and their subgroups) when its visibility is <see cref="Visibility.Group"/>.</summary>
+public interface ISharedWithGroups
+{
+    IReadOnlyCollection<string> SharedGroupIds { get; }
+}
+
 /// <summary>What a caller wants to do with a resource.</summary>
 public enum Operation
 {

@@ -130,6 +130,35 @@ public sealed partial class SemVersion : IComparable<SemVersion>, IEquatable<Sem
 
     public static bool operator >=(SemVersion left, SemVersion right) => left.CompareTo(right) >= 0;
 
+    /// <summary>
+    /// A string whose ordinal order is this version's precedence, so a database can sort versions:
+    /// numbers zero-padded, a release after its pre-releases, numeric identifiers before alphanumeric ones.
+    /// </summary>
+    public string SortKey()
+    {
+        var key = new System.Text.StringBuilder(80);
+        key.Append(CultureInfo.InvariantCulture, $"{Major:D19}.{Minor:D19}.{Patch:D19}");
+        if (Prerelease.Count == 0)
+        {
+            return key.Append('~').ToString();
+        }
+
+        key.Append('!');
+        for (var i = 0; i < Prerelease.Count; i++)
+        {
+            // A space separates identifiers because it sorts below every identifier character, so a
+            // shorter list of otherwise equal identifiers ranks first, as semver requires.
+            key.Append(i == 0 ? "" : " ");
+            var id = Prerelease[i];
+            key.Append(long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? $"0{n:D19}" : "1" + id);
+        }
+
+        return key.ToString();
+    }
+
+    /// <summary>The sort key of <paramref name="text"/>; text that is not semver sorts before every version.</summary>
+    public static string SortKeyOf(string text) => TryParse(text, out var version) ? version.SortKey() : "#" + text;
+
     public override string ToString() =>
         $"{Major}.{Minor}.{Patch}" + (Prerelease.Count > 0 ? "-" + string.Join('.', Prerelease) : "") + (Build is null ? "" : "+" + Build);
 
