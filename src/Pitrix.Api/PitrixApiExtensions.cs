@@ -182,6 +182,10 @@ public static class PitrixApiExtensions
         api.MapCredentialEndpoints();
         api.MapRuntimeEndpoints();
         api.MapAuditEndpoints();
+        api.MapRepoEndpoints();
+        api.MapHelmRepoEndpoints();
+        api.MapAppEndpoints();
+        api.MapCategoryEndpoints();
         return app;
     }
 }

@@ -154,6 +154,31 @@ public sealed class ApiSession(HttpClient http) : IDisposable
         return new ApiResponse(response.StatusCode, json, text, response.Headers);
     }
 
+    /// <summary>Posts a multipart form with a <c>package</c> file, as <c>pitrix app upload</c> does.</summary>
+    public async Task<ApiResponse> UploadAsync(string path, byte[] package, string fileName = "package.tgz", IReadOnlyDictionary<string, string>? fields = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        if (Token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        }
+
+        var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(package);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/gzip");
+        form.Add(file, "package", fileName);
+        foreach (var (name, value) in fields ?? new Dictionary<string, string>())
+        {
+            form.Add(new StringContent(value), name);
+        }
+
+        request.Content = form;
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        var json = text.Length > 0 && response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) == true ? JsonNode.Parse(text) : null;
+        return new ApiResponse(response.StatusCode, json, text, response.Headers);
+    }
+
     public void Dispose() => http.Dispose();
 }
 

@@ -17,7 +17,8 @@ namespace Pitrix.Api.Security;
 /// <summary>
 /// Authenticates <c>Authorization: Bearer</c> requests carrying either a JWT access token (checked
 /// for signature, expiry and a live session) or a personal API token (<c>pxt_…</c>, looked up by hash),
-/// then loads the user's roles and groups. Challenges and denials are written as problem details.
+/// then loads the user's roles and groups. <c>Basic</c> is accepted with a personal API token as the
+/// password, for tools such as helm. Challenges and denials are written as problem details.
 /// </summary>
 public sealed class PitrixAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -39,12 +40,29 @@ public sealed class PitrixAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        string token;
+        string? basicUser = null;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            token = header["Bearer ".Length..].Trim();
+        }
+        else if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase) && DecodeBasic(header["Basic ".Length..].Trim()) is var (user, password))
+        {
+            // Basic auth exists for tools such as helm that only speak it (helm repo add --username --password);
+            // the password must be a personal API token, never the account password.
+            if (!password.StartsWith(Tokens.ApiTokenPrefix, StringComparison.Ordinal))
+            {
+                return Fail(new Error(ErrorKind.Unauthenticated, "auth.basic_requires_api_token", "With Basic authentication the password must be a personal API token (pxt_…)."));
+            }
+
+            token = password;
+            basicUser = user;
+        }
+        else
         {
             return Fail(new Error(ErrorKind.Unauthenticated, "auth.scheme_unsupported", "Use 'Authorization: Bearer <token>'."));
         }
 
-        var token = header["Bearer ".Length..].Trim();
         string userId;
         string? sessionId = null;
         string? apiTokenId = null;
@@ -98,6 +116,11 @@ public sealed class PitrixAuthenticationHandler(
             return Fail(new Error(ErrorKind.Unauthenticated, "auth.user_disabled", "The account is disabled or no longer exists."));
         }
 
+        if (basicUser is not null && !string.Equals(basicUser, principal.Name, StringComparison.OrdinalIgnoreCase))
+        {
+            return Fail(new Error(ErrorKind.Unauthenticated, "auth.token_user_mismatch", "The API token does not belong to that user name."));
+        }
+
         new Caller(principal, sessionId, apiTokenId).Attach(Context);
         var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, principal.UserId), new(ClaimTypes.Name, principal.Name) };
         claims.AddRange(principal.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
@@ -121,6 +144,20 @@ public sealed class PitrixAuthenticationHandler(
             ? new Dictionary<string, string?>()
             : await db.Groups.AsNoTracking().ToDictionaryAsync(g => g.Id, g => g.ParentId, Context.RequestAborted);
         return Principal.Create(user.Id, user.Name, user.Roles.Select(r => r.Role), user.Groups.Select(g => g.GroupId), tree);
+    }
+
+    private static (string User, string Password)? DecodeBasic(string encoded)
+    {
+        try
+        {
+            var text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            return colon < 0 ? null : (text[..colon], text[(colon + 1)..]);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     private AuthenticateResult Fail(Error error)

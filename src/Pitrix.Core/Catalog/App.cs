@@ -182,6 +182,9 @@ public sealed class AppVersionEvent
 
     public required string ActorName { get; init; }
 
+    /// <summary>The actor acted as a reviewer (a reviewer's suspension is lifted only by a reviewer).</summary>
+    public bool ByReviewer { get; init; }
+
     public string? Message { get; init; }
 
     public DateTimeOffset At { get; init; }

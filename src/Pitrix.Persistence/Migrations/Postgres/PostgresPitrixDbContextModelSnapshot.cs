@@ -351,6 +351,9 @@ namespace Pitrix.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset>("At")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("ByReviewer")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("FromStatus")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");

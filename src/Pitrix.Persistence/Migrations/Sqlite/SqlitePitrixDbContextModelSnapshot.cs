@@ -345,6 +345,9 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                     b.Property<long>("At")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("ByReviewer")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("FromStatus")
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");

@@ -247,6 +247,7 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                     ToStatus = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     ActorId = table.Column<string>(type: "TEXT", nullable: false),
                     ActorName = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    ByReviewer = table.Column<bool>(type: "INTEGER", nullable: false),
                     Message = table.Column<string>(type: "TEXT", nullable: true),
                     At = table.Column<long>(type: "INTEGER", nullable: false)
                 },

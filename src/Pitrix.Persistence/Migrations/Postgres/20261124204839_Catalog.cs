@@ -248,6 +248,7 @@ namespace Pitrix.Persistence.Migrations.Postgres
                     ToStatus = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     ActorId = table.Column<string>(type: "text", nullable: false),
                     ActorName = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    ByReviewer = table.Column<bool>(type: "boolean", nullable: false),
                     Message = table.Column<string>(type: "text", nullable: true),
                     At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },

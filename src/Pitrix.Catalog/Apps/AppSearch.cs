@@ -1,0 +1,77 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Pitrix.Core.Catalog;
+using Pitrix.Persistence;
+
+namespace Pitrix.Catalog.Apps;
+
+/// <summary>A full-text match: the app and its rank (lower is better).</summary>
+public sealed class SearchHit
+{
+    public required string AppId { get; init; }
+
+    public double Rank { get; init; }
+}
+
+/// <summary>
+/// Full-text search over apps' name, description, keywords and maintainers: SQLite FTS5 (bm25) or
+/// PostgreSQL <c>tsvector</c> (ts_rank_cd), both weighted name first. Every word must match, as a prefix.
+/// </summary>
+public static class AppSearch
+{
+    public const int MaxTerms = 8;
+
+    /// <summary>The words of a query: letters and digits only, so nothing reaches the query syntax of either engine.</summary>
+    public static IReadOnlyList<string> Terms(string? q)
+    {
+        if (string.IsNullOrWhiteSpace(q))
+        {
+            return [];
+        }
+
+        var terms = new List<string>();
+        var word = new StringBuilder();
+        foreach (var c in q.Normalize(NormalizationForm.FormKC))
+        {
+            if (char.IsLetterOrDigit(c))
+            {
+                word.Append(char.ToLowerInvariant(c));
+            }
+            else if (word.Length > 0)
+            {
+                terms.Add(word.ToString());
+                word.Clear();
+            }
+        }
+
+        if (word.Length > 0)
+        {
+            terms.Add(word.ToString());
+        }
+
+        return terms.Where(t => t.Length <= 64).Distinct(StringComparer.Ordinal).Take(MaxTerms).ToList();
+    }
+
+    /// <summary>
+    /// Matching app ids with their rank, composable with further LINQ (joins, filters, paging). The
+    /// parameter is named explicitly: EF 10 names raw-SQL and LINQ parameters alike (<c>p0</c>), and they
+    /// collide once the query is paged.
+    /// </summary>
+    public static IQueryable<SearchHit> Search(PitrixDbContext db, IReadOnlyList<string> terms)
+    {
+        if (db is SqlitePitrixDbContext)
+        {
+            var match = string.Join(' ', terms.Select(t => $"\"{t}\"*"));
+
+            // bm25 weights: name, description, keywords+maintainers.
+            return db.Database.SqlQueryRaw<SearchHit>(
+                """SELECT a."Id" AS "AppId", bm25(apps_fts, 10.0, 1.0, 4.0) AS "Rank" FROM apps_fts JOIN apps a ON a.rowid = apps_fts.rowid WHERE apps_fts MATCH @search_terms""",
+                new Microsoft.Data.Sqlite.SqliteParameter("@search_terms", match));
+        }
+
+        var tsquery = string.Join(" & ", terms.Select(t => t + ":*"));
+        return db.Database.SqlQueryRaw<SearchHit>(
+            """SELECT a."Id" AS "AppId", -ts_rank_cd(a.search_vector, q.query) AS "Rank" FROM apps a, to_tsquery('simple', @search_terms) AS q(query) WHERE a.search_vector @@ q.query""",
+            new Npgsql.NpgsqlParameter("search_terms", tsquery));
+    }
+}
