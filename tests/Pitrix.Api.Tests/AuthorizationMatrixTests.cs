@@ -16,9 +16,12 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
     private const string Own = "own";
     private const string Other = "other";
     private const string Shared = "shared";
+    private const string Draft = "draft";
+    private const string Active = "active";
     private static readonly string[] Actors = ["anonymous", "admin", "isv", "developer", "user"];
     private static readonly string[] NoScenario = ["-"];
     private static readonly string[] OwnedScenarios = [Own, Other, Shared];
+    private static readonly string[] VersionScenarios = [Draft, Active, Other];
 
     private TestServer Server => fixture.Server;
 
@@ -38,7 +41,55 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
 
         public required string SharedGroupId { get; init; }
 
+        /// <summary>A developer of another group.</summary>
+        public required ApiSession Stranger { get; init; }
+
         public ApiSession As(string actor) => Sessions[actor];
+
+        /// <summary>
+        /// Creates a repo: own = by the actor when their role may create repos (else a private one of the
+        /// admin's), other = a private repo of a developer of another group, shared = shared with the group by admin.
+        /// </summary>
+        public async Task<string> RepoAsync(string actor, string scenario)
+        {
+            var (creator, body) = scenario switch
+            {
+                Own when actor is "admin" or "isv" or "developer" => (Sessions[actor], (object)new { name = ServerFixture.Unique("repo") }),
+                Own or Other => (scenario == Own ? Sessions["admin"] : Stranger, new { name = ServerFixture.Unique("repo"), visibility = "private" }),
+                _ => (Sessions["admin"], new { name = ServerFixture.Unique("repo"), visibility = "group", group_ids = new[] { SharedGroupId } }),
+            };
+            var created = await creator.PostAsync("/api/v1/repos", body);
+            Assert.Equal(HttpStatusCode.Created, created.Status);
+            return created.Id;
+        }
+
+        /// <summary>
+        /// Uploads a version: draft = a draft in the group's upload repo, active = released there,
+        /// other = released in another group's upload repo. Returns (app id, version id).
+        /// </summary>
+        public async Task<(string App, string Version)> VersionAsync(string scenario)
+        {
+            var author = scenario == Other ? Stranger : Sessions["developer"];
+            var (_, archive) = await SamplePackages.BuildAsync();
+            var uploaded = await author.UploadAsync("/api/v1/apps", archive);
+            Assert.Equal(HttpStatusCode.Created, uploaded.Status);
+            var version = uploaded.Id;
+            if (scenario != Draft)
+            {
+                foreach (var (session, action) in new[] { (author, "submit"), (Sessions["admin"], "review"), (Sessions["admin"], "pass"), (author, "release") })
+                {
+                    Assert.Equal(HttpStatusCode.OK, (await session.PostAsync($"/api/v1/app_versions/{version}:{action}", new { message = "m" })).Status);
+                }
+            }
+
+            return ((string)uploaded.Body!["app_id"]!, version);
+        }
+
+        public async Task<string> CategoryAsync()
+        {
+            var created = await Sessions["admin"].PostAsync("/api/v1/categories", new { name = ServerFixture.Unique("cat") });
+            return created.Id;
+        }
 
         /// <summary>Creates a runtime: own = by the actor, other = private of another user, shared = public, by admin.</summary>
         public async Task<string> RuntimeAsync(string actor, string scenario)
@@ -103,6 +154,54 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
         _ => sharedForMembers,
     };
 
+    /// <summary>Repos: creators own theirs; the user role creates none, so its "own" repo is someone else's private one.</summary>
+    private static Func<string, string, int> RepoAccess(int status, int shared) => (actor, scenario) => (actor, scenario) switch
+    {
+        ("anonymous", _) => 401,
+        ("admin", _) => status,
+        ("user", Own) => 404,
+        (_, Own) => status,
+        (_, Other) => 404,
+        _ => shared,
+    };
+
+    /// <summary>
+    /// Catalog reads: a draft is seen by the authors of its repo (admin, the group's isv and developer), an
+    /// active version by every member, another group's app by admins only.
+    /// </summary>
+    private static Func<string, string, int> CatalogRead(int status, int activeForUser = -1) => (actor, scenario) => (actor, scenario) switch
+    {
+        ("anonymous", _) => 401,
+        ("admin", _) => status,
+        (_, Other) => 404,
+        ("user", Draft) => 404,
+        ("user", Active) => activeForUser < 0 ? status : activeForUser,
+        _ => status,
+    };
+
+    /// <summary>The outcome of a review transition, following ReviewWorkflow: role first, then state.</summary>
+    private static Func<string, string, int> Transition(string action) => (actor, scenario) =>
+    {
+        var reviewerAction = action is "review" or "pass" or "reject";
+        var from = scenario == Draft ? "draft" : "active";
+        var allowedFrom = action switch
+        {
+            "submit" or "delete" => from == "draft",
+            "suspend" => from == "active",
+            _ => false,
+        };
+        return (actor, scenario) switch
+        {
+            ("anonymous", _) => 401,
+            ("admin", _) => allowedFrom ? 200 : 409,
+            (_, Other) => 404,
+            ("user", Draft) => 404,
+            ("user", _) => 403,
+            ("developer", _) when reviewerAction => 403,
+            _ => allowedFrom ? 200 : 409,
+        };
+    };
+
     private static readonly Entry[] Matrix =
     [
         new("POST", "/api/v1/auth/login", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/auth/login", new { })), (_, _) => 400),
@@ -155,6 +254,34 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
         new("DELETE", "/api/v1/credentials/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/credentials/{await w.CredentialAsync(a, s)}"), Owned(204, 403, 204)),
 
         new("GET", "/api/v1/audit", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/audit")), SignedIn(200)),
+
+        new("GET", "/api/v1/repos", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/repos")), SignedIn(200)),
+        new("POST", "/api/v1/repos", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/repos", new { name = ServerFixture.Unique("repo") })), (actor, _) => actor switch { "anonymous" => 401, "user" => 403, _ => 201 }),
+        new("GET", "/api/v1/repos/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}"), RepoAccess(200, 200)),
+        new("PATCH", "/api/v1/repos/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}", new { description = "d" }), RepoAccess(200, 403)),
+        new("DELETE", "/api/v1/repos/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}"), RepoAccess(204, 403)),
+        new("GET", "/api/v1/repos/{id}/index.yaml", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}/index.yaml"), RepoAccess(200, 200)),
+
+        new("GET", "/api/v1/apps", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/apps")), SignedIn(200)),
+        new("POST", "/api/v1/apps", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/apps", new { })), (actor, _) => actor switch { "anonymous" => 401, "user" => 403, _ => 400 }),
+        new("GET", "/api/v1/apps/{id}", VersionScenarios, async (w, _, s) => new Call($"/api/v1/apps/{(await w.VersionAsync(s)).App}"), CatalogRead(200)),
+        new("GET", "/api/v1/apps/{id}/icon", VersionScenarios, async (w, _, s) => new Call($"/api/v1/apps/{(await w.VersionAsync(s)).App}/icon"), CatalogRead(200)),
+        new("GET", "/api/v1/apps/{id}/versions", VersionScenarios, async (w, _, s) => new Call($"/api/v1/apps/{(await w.VersionAsync(s)).App}/versions"), CatalogRead(200)),
+        new("POST", "/api/v1/apps/{id}/versions", VersionScenarios, async (w, _, s) => new Call($"/api/v1/apps/{(await w.VersionAsync(s)).App}/versions", new { }), (actor, _) => actor switch { "anonymous" => 401, "user" => 403, _ => 400 }),
+        new("PUT", "/api/v1/apps/{id}/categories", VersionScenarios, async (w, _, s) => new Call($"/api/v1/apps/{(await w.VersionAsync(s)).App}/categories", new { category_ids = Array.Empty<string>() }), CatalogRead(200, 403)),
+
+        new("GET", "/api/v1/app_versions/{id}", VersionScenarios, async (w, _, s) => new Call($"/api/v1/app_versions/{(await w.VersionAsync(s)).Version}"), CatalogRead(200)),
+        new("GET", "/api/v1/app_versions/{id}/package", VersionScenarios, async (w, _, s) => new Call($"/api/v1/app_versions/{(await w.VersionAsync(s)).Version}/package"), CatalogRead(200)),
+        new("GET", "/api/v1/app_versions/{id}/events", VersionScenarios, async (w, _, s) => new Call($"/api/v1/app_versions/{(await w.VersionAsync(s)).Version}/events"), CatalogRead(200, 403)),
+        new("GET", "/api/v1/app_versions/{id}/runtimes", VersionScenarios, async (w, _, s) => new Call($"/api/v1/app_versions/{(await w.VersionAsync(s)).Version}/runtimes"), CatalogRead(200)),
+        .. new[] { "submit", "cancel", "review", "pass", "reject", "release", "suspend", "recover", "delete" }.Select(action =>
+            new Entry("POST", "/api/v1/app_versions/{id}:" + action, VersionScenarios, async (w, _, s) => new Call($"/api/v1/app_versions/{(await w.VersionAsync(s)).Version}:{action}", new { message = "m" }), Transition(action))),
+
+        new("GET", "/api/v1/categories", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/categories")), SignedIn(200)),
+        new("POST", "/api/v1/categories", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/categories", new { name = ServerFixture.Unique("cat") })), AdminOnly(201)),
+        new("GET", "/api/v1/categories/{id}", NoScenario, async (w, _, _) => new Call($"/api/v1/categories/{await w.CategoryAsync()}"), SignedIn(200)),
+        new("PATCH", "/api/v1/categories/{id}", NoScenario, async (w, _, _) => new Call($"/api/v1/categories/{await w.CategoryAsync()}", new { description = "d" }), AdminOnly(200)),
+        new("DELETE", "/api/v1/categories/{id}", NoScenario, async (w, _, _) => new Call($"/api/v1/categories/{await w.CategoryAsync()}"), AdminOnly(204)),
     ];
 
     private static string Key(string method, string pattern) => $"{method} {pattern.TrimEnd('/')}";
@@ -233,7 +360,11 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
         var ownerName = $"owner-{_suffix}";
         await setup.PostAsync("/api/v1/users", new { name = ownerName, password = "password-owner", roles = new[] { "user" }, group_ids = new[] { group.Id } });
         var owner = await Server.LoginAsync(ownerName, "password-owner");
-        return new World { Server = Server, Sessions = sessions, Owner = owner, SharedGroupId = group.Id };
+        var strangers = await setup.PostAsync("/api/v1/groups", new { name = ServerFixture.Unique("strangers") });
+        var strangerName = $"stranger-{_suffix}";
+        await setup.PostAsync("/api/v1/users", new { name = strangerName, password = "password-stranger", roles = new[] { "developer" }, group_ids = new[] { strangers.Id } });
+        var stranger = await Server.LoginAsync(strangerName, "password-stranger");
+        return new World { Server = Server, Sessions = sessions, Owner = owner, SharedGroupId = group.Id, Stranger = stranger };
     }
 }
 

@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Pitrix.Packages;
 using Pitrix.Testing;
 using Xunit;
 
@@ -42,39 +41,8 @@ public abstract class CatalogTests(ServerFixture fixture)
             admin);
     }
 
-    /// <summary>Builds a sample package with a unique name (so tests sharing a server do not collide) and the given version.</summary>
-    private static async Task<(string Name, byte[] Archive)> PackageAsync(string sample = "zookeeper", string version = "1.0.0", string? name = null, Action<string>? edit = null)
-    {
-        var source = RepoFiles.Path("samples", "vmcluster", sample);
-        var work = Directory.CreateTempSubdirectory("pitrix-pkg-").FullName;
-        try
-        {
-            CopyDirectory(source, work);
-            name ??= ServerFixture.Unique(sample);
-            var metadataPath = Path.Combine(work, "package.json");
-            var metadata = JsonNode.Parse(await File.ReadAllTextAsync(metadataPath))!;
-            metadata["name"] = name;
-            metadata["version"] = version;
-            await File.WriteAllTextAsync(metadataPath, metadata.ToJsonString());
-            edit?.Invoke(work);
-            var (_, archive, _) = await PackageBuilder.BuildAsync(work, CancellationToken.None);
-            return (name, archive);
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-    }
+    private static Task<(string Name, byte[] Archive)> PackageAsync(string sample = "zookeeper", string version = "1.0.0", string? name = null, Action<string>? edit = null) =>
+        SamplePackages.BuildAsync(sample, version, name, edit);
 
     private static async Task<(string AppId, string VersionId)> UploadAsync(ApiSession session, byte[] archive, IReadOnlyDictionary<string, string>? fields = null)
     {

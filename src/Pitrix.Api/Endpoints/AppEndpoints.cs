@@ -155,7 +155,7 @@ public static class AppEndpoints
         var found = await FindAppAsync(db, id, Caller.Find(context)?.Principal, cancellationToken);
         if (!found.IsSuccess)
         {
-            return Problems.From(found.Error!);
+            return Problems.From(Caller.Find(context) is null ? Unauthenticated() : found.Error!);
         }
 
         var icon = found.Value.App.Icon;
@@ -520,7 +520,7 @@ public static class AppEndpoints
         var found = await FindVersionAsync(db, id, Caller.Find(context)?.Principal, cancellationToken);
         if (!found.IsSuccess)
         {
-            return Caller.Find(context) is null ? Results.Unauthorized() : Problems.From(found.Error!);
+            return Problems.From(Caller.Find(context) is null ? Unauthenticated() : found.Error!);
         }
 
         var (version, app, _) = found.Value;
@@ -619,6 +619,10 @@ public static class AppEndpoints
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(AppVersionDto.From(version, app.Name));
     }
+
+    /// <summary>Anonymous callers of a non-public resource are asked to sign in rather than told it does not exist.</summary>
+    internal static Error Unauthenticated() =>
+        new(ErrorKind.Unauthenticated, "auth.unauthenticated", "Sign in first: send 'Authorization: Bearer <token>', or Basic with a personal API token.");
 
     /// <summary>An app the caller may see (see <see cref="CatalogAccess"/>); others are not found.</summary>
     internal static async Task<Result<(App App, Repo Repo)>> FindAppAsync(PitrixDbContext db, string id, Principal? principal, CancellationToken cancellationToken)

@@ -1,0 +1,37 @@
+using System.Text.Json.Nodes;
+using Pitrix.Packages;
+
+namespace Pitrix.Testing;
+
+/// <summary>Builds packages from the samples with a chosen name and version, so tests sharing a server never collide.</summary>
+public static class SamplePackages
+{
+    public static async Task<(string Name, byte[] Archive)> BuildAsync(string sample = "zookeeper", string version = "1.0.0", string? name = null, Action<string>? edit = null)
+    {
+        var source = RepoFiles.Path("samples", "vmcluster", sample);
+        var work = Directory.CreateTempSubdirectory("pitrix-pkg-").FullName;
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+            {
+                var target = Path.Combine(work, Path.GetRelativePath(source, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+
+            name ??= ServerFixture.Unique(sample);
+            var metadataPath = Path.Combine(work, "package.json");
+            var metadata = JsonNode.Parse(await File.ReadAllTextAsync(metadataPath))!;
+            metadata["name"] = name;
+            metadata["version"] = version;
+            await File.WriteAllTextAsync(metadataPath, metadata.ToJsonString());
+            edit?.Invoke(work);
+            var (_, archive, _) = await PackageBuilder.BuildAsync(work, CancellationToken.None);
+            return (name, archive);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+}
