@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace Pitrix.Cli;
 
 /// <summary>The <c>pitrix</c> command tree. Every command is a thin call of the REST API.</summary>
-public sealed class CliApp
+public sealed partial class CliApp
 {
     private static readonly string[] RuntimeColumns = ["id", "name", "provider", "zone", "visibility", "labels"];
     private static readonly string[] CredentialColumns = ["id", "name", "provider", "endpoint_url", "visibility"];
@@ -69,8 +69,23 @@ public sealed class CliApp
 
     private delegate Task<(JsonNode? Result, string[] Columns)> ApiAction(ParseResult parse, ApiClient api, CancellationToken cancellationToken);
 
+    /// <summary>A command body that prints its own results and chooses its exit code.</summary>
+    private delegate Task<int> ApiRun(ParseResult parse, ApiClient api, Output output, CancellationToken cancellationToken);
+
     /// <summary>Wires a command to an API call: builds the client from the saved config, prints the result or the problem.</summary>
-    private Command Api(CliEnvironment env, Command command, ApiAction action, bool signedIn = true)
+    private Command Api(CliEnvironment env, Command command, ApiAction action, bool signedIn = true) =>
+        Api(env, command, async (parse, api, output, cancellationToken) =>
+        {
+            var (result, columns) = await action(parse, api, cancellationToken);
+            if (result is not null)
+            {
+                output.Write(result, columns);
+            }
+
+            return ExitCodes.Ok;
+        }, signedIn);
+
+    private Command Api(CliEnvironment env, Command command, ApiRun run, bool signedIn = true)
     {
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -78,13 +93,7 @@ public sealed class CliApp
             try
             {
                 using var api = signedIn ? new ApiClient(CliConfig.Load(env.ConfigPath), env.ConfigPath, env.HandlerFactory?.Invoke()) : null;
-                var (result, columns) = await action(parse, api!, cancellationToken);
-                if (result is not null)
-                {
-                    new Output(env.Output, format).Write(result, columns);
-                }
-
-                return ExitCodes.Ok;
+                return await run(parse, api!, new Output(env.Output, format), cancellationToken);
             }
             catch (ApiException ex)
             {
@@ -94,7 +103,12 @@ public sealed class CliApp
             catch (CliInputException ex)
             {
                 await env.Error.WriteLineAsync("Error: " + ex.Message);
-                return ExitCodes.Usage;
+                return ex.ExitCode;
+            }
+            catch (Pitrix.Packages.PackageException ex)
+            {
+                await env.Error.WriteLineAsync($"Error: {ex.Message} [{ex.Code}]");
+                return ExitCodes.Invalid;
             }
         });
         return command;
@@ -447,5 +461,8 @@ public sealed class CliApp
     }
 }
 
-/// <summary>Bad input caught by the CLI before any request.</summary>
-public sealed class CliInputException(string message) : Exception(message);
+/// <summary>Bad input caught by the CLI before any request; usage mistakes by default, or another exit code such as <see cref="ExitCodes.Invalid"/>.</summary>
+public sealed class CliInputException(string message, int exitCode = ExitCodes.Usage) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}
