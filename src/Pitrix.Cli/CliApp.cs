@@ -35,7 +35,7 @@ public sealed partial class CliApp
     private async Task<int> RunCoreAsync(string[] args, CliEnvironment env, CancellationToken cancellationToken)
     {
         _outputOption.AcceptOnlyFromAmong("table", "json", "yaml");
-        var root = new RootCommand("pitrix — the Pitrix command line. Sign in with `pitrix login`, then manage users, runtimes and more.");
+        var root = new RootCommand("pitrix — the Pitrix command line. Sign in with `pitrix login`, then manage users, runtimes, repos, apps and more.");
         root.Options.Add(_outputOption);
         root.Subcommands.Add(LoginCommand(env));
         root.Subcommands.Add(LogoutCommand(env));
@@ -50,7 +50,10 @@ public sealed partial class CliApp
         root.Subcommands.Add(PackageCommands.Package(env));
         root.Subcommands.Add(PackageCommands.Lint(env));
         root.Subcommands.Add(PackageCommands.Render(env));
-        root.Subcommands.Add(PackageCommands.Repo(env));
+        root.Subcommands.Add(RepoCommands(env));
+        root.Subcommands.Add(AppCommands(env));
+        root.Subcommands.Add(VersionCommands(env));
+        root.Subcommands.Add(CategoryCommands(env));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -370,13 +373,16 @@ public sealed partial class CliApp
         return command;
     }
 
-    private string PageQuery(ParseResult parse, params (string Key, string? Value)[] filters)
+    private string PageQuery(ParseResult parse, params (string Key, string? Value)[] filters) => PageQuery(parse, parse.GetValue(_queryOption), filters);
+
+    /// <summary>The paging query of a command that takes its search text from somewhere other than <c>--query</c>.</summary>
+    private string PageQuery(ParseResult parse, string? searchText, params (string Key, string? Value)[] filters)
     {
         var pairs = new List<(string, string?)>
         {
             ("limit", parse.GetValue(_limitOption)?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("offset", parse.GetValue(_offsetOption)?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("q", parse.GetValue(_queryOption)),
+            ("q", searchText),
             ("sort", parse.GetValue(_sortOption)),
         };
         pairs.AddRange(filters);
@@ -386,20 +392,22 @@ public sealed partial class CliApp
 
     private static string Esc(string? value) => Uri.EscapeDataString(value ?? "");
 
-    private static Dictionary<string, string>? ParseLabels(string[]? labels)
+    private static Dictionary<string, string>? ParseLabels(string[]? labels) => ParsePairs(labels, "Label");
+
+    private static Dictionary<string, string>? ParsePairs(string[]? pairs, string what)
     {
-        if (labels is null || labels.Length == 0)
+        if (pairs is null || pairs.Length == 0)
         {
             return null;
         }
 
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var label in labels)
+        foreach (var label in pairs)
         {
             var eq = label.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
             {
-                throw new CliInputException($"Label '{label}' is not key=value.");
+                throw new CliInputException($"{what} '{label}' is not key=value.");
             }
 
             result[label[..eq]] = label[(eq + 1)..];
