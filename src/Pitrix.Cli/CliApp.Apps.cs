@@ -143,7 +143,8 @@ public sealed partial class CliApp
         app.Subcommands.Add(Api(env, new Command("categories", "Set the categories of an app (admin)") { id, categoryIds, clear }, async (p, api, output, ct) =>
         {
             var ids = p.GetValue(categoryIds) ?? [];
-            if (ids.Length == 0 == !p.GetValue(clear))
+            var clearAll = p.GetValue(clear);
+            if ((ids.Length == 0 && !clearAll) || (ids.Length > 0 && clearAll))
             {
                 throw new CliInputException("Give the categories with --category <id> (repeatable), or --clear to remove them all.");
             }

@@ -48,6 +48,12 @@ public static class CliDuration
                 return false;
             }
 
+            if (text[position] is '.' or ',')
+            {
+                error = $"'{text}' has a fraction; write whole units, for example 1h30m.";
+                return false;
+            }
+
             long unit = text[position] switch
             {
                 's' => 1,
