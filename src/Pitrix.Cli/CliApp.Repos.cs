@@ -129,7 +129,7 @@ public sealed partial class CliApp
             }
 
             var waitFor = CliDuration.ParseSeconds(p.GetValue(timeout)!, "--timeout");
-            var created = await api.PostAsync("api/v1/repos", RepoBody(p, addOptions, p.GetValue(name), url, credential, caBundle, clearCredential: null), ct);
+            var created = await api.PostAsync("api/v1/repos", RepoBody(p, addOptions, p.GetValue(name), url, credential, caBundle, clearCredential: false), ct);
             var repoId = (string)created!["id"]!;
             if (!p.GetValue(wait))
             {
@@ -163,7 +163,7 @@ public sealed partial class CliApp
             }
 
             var caBundle = await ReadCaBundleAsync(p.GetValue(updateOptions.CaFile), ct);
-            var body = RepoBody(p, updateOptions, p.GetValue(newName), p.GetValue(updateOptions.Url), credential, caBundle, clearCredential: p.GetValue(clearCredential) ? true : null);
+            var body = RepoBody(p, updateOptions, p.GetValue(newName), p.GetValue(updateOptions.Url), credential, caBundle, clearCredential: p.GetValue(clearCredential));
             WriteOne(output, await api.PatchAsync($"api/v1/repos/{Esc(p.GetValue(id))}", body, ct), RepoView);
             return ExitCodes.Ok;
         }));
@@ -222,16 +222,16 @@ public sealed partial class CliApp
         return repo;
     }
 
-    private static object RepoBody(ParseResult p, RepoOptions o, string? name, string? url, object? credential, string? caBundle, bool? clearCredential)
+    /// <summary>The fields of a create or patch request; <c>clear_credential</c> only when asked, since create has no such field.</summary>
+    private static JsonObject RepoBody(ParseResult p, RepoOptions o, string? name, string? url, object? credential, string? caBundle, bool clearCredential)
     {
         var interval = p.GetValue(o.SyncInterval);
-        return new
+        var body = System.Text.Json.JsonSerializer.SerializeToNode(new
         {
             name,
             description = p.GetValue(o.Description),
             url,
             credential,
-            clear_credential = clearCredential,
             ca_bundle_pem = caBundle,
             providers = NullIfEmpty(p.GetValue(o.Providers)),
             labels = ParseLabels(p.GetValue(o.Labels)),
@@ -242,7 +242,13 @@ public sealed partial class CliApp
             sync_interval_seconds = interval is null ? (int?)null : CliDuration.ParseSeconds(interval, "--sync-interval"),
             default_status = p.GetValue(o.DefaultStatus),
             fetch_packages = p.GetValue(o.FetchPackages),
-        };
+        })!.AsObject();
+        if (clearCredential)
+        {
+            body["clear_credential"] = true;
+        }
+
+        return body;
     }
 
     private static string[]? NullIfEmpty(string[]? values) => values is { Length: > 0 } ? values : null;

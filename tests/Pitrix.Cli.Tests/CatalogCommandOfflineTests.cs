@@ -65,6 +65,7 @@ public sealed class CatalogCommandOfflineTests : IDisposable
         Assert.Equal(5400, (int)body["sync_interval_seconds"]!);
         Assert.Equal("active", (string?)body["default_status"]);
         Assert.Equal("latest", (string?)body["fetch_packages"]);
+        Assert.False(body.AsObject().ContainsKey("clear_credential"));
         Assert.DoesNotContain("s3cret", run.Output + run.Error, StringComparison.Ordinal);
         Assert.Contains("interval", run.Output, StringComparison.Ordinal);
         Assert.Contains("30m", run.Output, StringComparison.Ordinal);
