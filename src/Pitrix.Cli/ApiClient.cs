@@ -50,16 +50,36 @@ public sealed class ApiClient : IDisposable
 
     public Task<JsonNode?> DeleteAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Delete, path, null, cancellationToken);
 
-    public async Task<JsonNode?> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken, bool authenticate = true)
+    public Task<JsonNode?> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken, bool authenticate = true) =>
+        SendContentAsync(method, path, body is null ? null : () => JsonContent(body), cancellationToken, authenticate);
+
+    /// <summary>Sends a body built by <paramref name="content"/>, which is called again if the request is retried after a token refresh.</summary>
+    public async Task<JsonNode?> SendContentAsync(HttpMethod method, string path, Func<HttpContent>? content, CancellationToken cancellationToken, bool authenticate = true)
     {
-        var response = await SendOnceAsync(method, path, body, authenticate, cancellationToken);
+        using var response = await SendCheckedAsync(method, path, content, "application/json", authenticate, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    /// <summary>Downloads a file; the name is the one the server suggests in Content-Disposition, if any.</summary>
+    public async Task<(byte[] Content, string? FileName)> DownloadAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await SendCheckedAsync(HttpMethod.Get, path, null, "*/*", authenticate: true, cancellationToken);
+        var disposition = response.Content.Headers.ContentDisposition;
+        var fileName = (disposition?.FileNameStar ?? disposition?.FileName)?.Trim('"');
+        return (await response.Content.ReadAsByteArrayAsync(cancellationToken), fileName);
+    }
+
+    private async Task<HttpResponseMessage> SendCheckedAsync(HttpMethod method, string path, Func<HttpContent>? content, string accept, bool authenticate, CancellationToken cancellationToken)
+    {
+        var response = await SendOnceAsync(method, path, content, accept, authenticate, cancellationToken);
         if (response.StatusCode == HttpStatusCode.Unauthorized && authenticate && _config.ApiToken is null && _config.RefreshToken is not null)
         {
             var problem = await ReadProblemAsync(response, cancellationToken);
             if (problem.Code == "auth.token_expired" && await TryRefreshAsync(cancellationToken))
             {
                 response.Dispose();
-                response = await SendOnceAsync(method, path, body, authenticate, cancellationToken);
+                response = await SendOnceAsync(method, path, content, accept, authenticate, cancellationToken);
             }
             else
             {
@@ -68,21 +88,20 @@ public sealed class ApiClient : IDisposable
             }
         }
 
-        using (response)
+        if (!response.IsSuccessStatusCode)
         {
-            if (!response.IsSuccessStatusCode)
+            using (response)
             {
                 throw await ReadProblemAsync(response, cancellationToken);
             }
-
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            return text.Length == 0 ? null : JsonNode.Parse(text);
         }
+
+        return response;
     }
 
     private async Task<bool> TryRefreshAsync(CancellationToken cancellationToken)
     {
-        using var response = await SendOnceAsync(HttpMethod.Post, "api/v1/auth/refresh", new { refresh_token = _config.RefreshToken }, authenticate: false, cancellationToken);
+        using var response = await SendOnceAsync(HttpMethod.Post, "api/v1/auth/refresh", () => JsonContent(new { refresh_token = _config.RefreshToken }), "application/json", authenticate: false, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             return false;
@@ -95,20 +114,19 @@ public sealed class ApiClient : IDisposable
         return true;
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, object? body, bool authenticate, CancellationToken cancellationToken)
+    private static StringContent JsonContent(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, Func<HttpContent>? content, string accept, bool authenticate, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
         var token = _config.ApiToken ?? _config.AccessToken;
         if (authenticate && token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        if (body is not null)
-        {
-            request.Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
-        }
+        request.Content = content?.Invoke();
 
         try
         {

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace Pitrix.Cli;
 
 /// <summary>The <c>pitrix</c> command tree. Every command is a thin call of the REST API.</summary>
-public sealed class CliApp
+public sealed partial class CliApp
 {
     private static readonly string[] RuntimeColumns = ["id", "name", "provider", "zone", "visibility", "labels"];
     private static readonly string[] CredentialColumns = ["id", "name", "provider", "endpoint_url", "visibility"];
@@ -35,7 +35,7 @@ public sealed class CliApp
     private async Task<int> RunCoreAsync(string[] args, CliEnvironment env, CancellationToken cancellationToken)
     {
         _outputOption.AcceptOnlyFromAmong("table", "json", "yaml");
-        var root = new RootCommand("pitrix — the Pitrix command line. Sign in with `pitrix login`, then manage users, runtimes and more.");
+        var root = new RootCommand("pitrix — the Pitrix command line. Sign in with `pitrix login`, then manage users, runtimes, repos, apps and more.");
         root.Options.Add(_outputOption);
         root.Subcommands.Add(LoginCommand(env));
         root.Subcommands.Add(LogoutCommand(env));
@@ -50,7 +50,10 @@ public sealed class CliApp
         root.Subcommands.Add(PackageCommands.Package(env));
         root.Subcommands.Add(PackageCommands.Lint(env));
         root.Subcommands.Add(PackageCommands.Render(env));
-        root.Subcommands.Add(PackageCommands.Repo(env));
+        root.Subcommands.Add(RepoCommands(env));
+        root.Subcommands.Add(AppCommands(env));
+        root.Subcommands.Add(VersionCommands(env));
+        root.Subcommands.Add(CategoryCommands(env));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -69,8 +72,23 @@ public sealed class CliApp
 
     private delegate Task<(JsonNode? Result, string[] Columns)> ApiAction(ParseResult parse, ApiClient api, CancellationToken cancellationToken);
 
+    /// <summary>A command body that prints its own results and chooses its exit code.</summary>
+    private delegate Task<int> ApiRun(ParseResult parse, ApiClient api, Output output, CancellationToken cancellationToken);
+
     /// <summary>Wires a command to an API call: builds the client from the saved config, prints the result or the problem.</summary>
-    private Command Api(CliEnvironment env, Command command, ApiAction action, bool signedIn = true)
+    private Command Api(CliEnvironment env, Command command, ApiAction action, bool signedIn = true) =>
+        Api(env, command, async (parse, api, output, cancellationToken) =>
+        {
+            var (result, columns) = await action(parse, api, cancellationToken);
+            if (result is not null)
+            {
+                output.Write(result, columns);
+            }
+
+            return ExitCodes.Ok;
+        }, signedIn);
+
+    private Command Api(CliEnvironment env, Command command, ApiRun run, bool signedIn = true)
     {
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -78,13 +96,7 @@ public sealed class CliApp
             try
             {
                 using var api = signedIn ? new ApiClient(CliConfig.Load(env.ConfigPath), env.ConfigPath, env.HandlerFactory?.Invoke()) : null;
-                var (result, columns) = await action(parse, api!, cancellationToken);
-                if (result is not null)
-                {
-                    new Output(env.Output, format).Write(result, columns);
-                }
-
-                return ExitCodes.Ok;
+                return await run(parse, api!, new Output(env.Output, format), cancellationToken);
             }
             catch (ApiException ex)
             {
@@ -94,7 +106,12 @@ public sealed class CliApp
             catch (CliInputException ex)
             {
                 await env.Error.WriteLineAsync("Error: " + ex.Message);
-                return ExitCodes.Usage;
+                return ex.ExitCode;
+            }
+            catch (Pitrix.Packages.PackageException ex)
+            {
+                await env.Error.WriteLineAsync($"Error: {ex.Message} [{ex.Code}]");
+                return ExitCodes.Invalid;
             }
         });
         return command;
@@ -356,13 +373,16 @@ public sealed class CliApp
         return command;
     }
 
-    private string PageQuery(ParseResult parse, params (string Key, string? Value)[] filters)
+    private string PageQuery(ParseResult parse, params (string Key, string? Value)[] filters) => PageQuery(parse, parse.GetValue(_queryOption), filters);
+
+    /// <summary>The paging query of a command that takes its search text from somewhere other than <c>--query</c>.</summary>
+    private string PageQuery(ParseResult parse, string? searchText, params (string Key, string? Value)[] filters)
     {
         var pairs = new List<(string, string?)>
         {
             ("limit", parse.GetValue(_limitOption)?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("offset", parse.GetValue(_offsetOption)?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("q", parse.GetValue(_queryOption)),
+            ("q", searchText),
             ("sort", parse.GetValue(_sortOption)),
         };
         pairs.AddRange(filters);
@@ -372,20 +392,22 @@ public sealed class CliApp
 
     private static string Esc(string? value) => Uri.EscapeDataString(value ?? "");
 
-    private static Dictionary<string, string>? ParseLabels(string[]? labels)
+    private static Dictionary<string, string>? ParseLabels(string[]? labels) => ParsePairs(labels, "Label");
+
+    private static Dictionary<string, string>? ParsePairs(string[]? pairs, string what)
     {
-        if (labels is null || labels.Length == 0)
+        if (pairs is null || pairs.Length == 0)
         {
             return null;
         }
 
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var label in labels)
+        foreach (var label in pairs)
         {
             var eq = label.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
             {
-                throw new CliInputException($"Label '{label}' is not key=value.");
+                throw new CliInputException($"{what} '{label}' is not key=value.");
             }
 
             result[label[..eq]] = label[(eq + 1)..];
@@ -447,5 +469,8 @@ public sealed class CliApp
     }
 }
 
-/// <summary>Bad input caught by the CLI before any request.</summary>
-public sealed class CliInputException(string message) : Exception(message);
+/// <summary>Bad input caught by the CLI before any request; usage mistakes by default, or another exit code such as <see cref="ExitCodes.Invalid"/>.</summary>
+public sealed class CliInputException(string message, int exitCode = ExitCodes.Usage) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

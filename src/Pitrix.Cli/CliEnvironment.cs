@@ -8,6 +8,9 @@ public sealed record CliEnvironment(TextReader Input, TextWriter Output, TextWri
 {
     public Func<HttpMessageHandler>? HandlerFactory { get; init; }
 
+    /// <summary>The clock that paces polling (<c>repo sync --wait</c>).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     public static CliEnvironment FromProcess()
     {
         var path = Environment.GetEnvironmentVariable("PITRIX_CONFIG");

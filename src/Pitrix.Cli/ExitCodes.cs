@@ -16,7 +16,7 @@ public static class ExitCodes
 
     public static int FromStatus(int status) => status switch
     {
-        400 or 413 or 415 => Invalid,
+        400 or 413 or 415 or 422 => Invalid,
         401 => Unauthenticated,
         403 => Forbidden,
         404 => NotFound,

@@ -47,7 +47,35 @@ public sealed class Output(TextWriter writer, string format)
         }
     }
 
-    private void WriteTable(JsonArray items, string[] columns)
+    /// <summary>
+    /// Prints a page or list with computed columns in a table; JSON and YAML get the server's
+    /// document unchanged, so scripts never depend on the table's shape.
+    /// </summary>
+    public void WriteRows(JsonNode? node, IReadOnlyList<Column> columns)
+    {
+        var items = node switch
+        {
+            JsonArray array => array,
+            JsonObject result => result["items"] as JsonArray,
+            _ => null,
+        };
+        if (Format != "table" || items is null)
+        {
+            Write(node);
+            return;
+        }
+
+        WriteTable(items, columns);
+        if (node is JsonObject page && page["total"] is JsonNode total && (int)total > items.Count)
+        {
+            writer.WriteLine($"({items.Count} of {total}; use --offset {(int?)page["next_offset"] ?? 0} for more)");
+        }
+    }
+
+    private void WriteTable(JsonArray items, string[] columns) =>
+        WriteTable(items, columns.Select(c => Column.Field(c)).ToArray());
+
+    private void WriteTable(JsonArray items, IReadOnlyList<Column> columns)
     {
         if (items.Count == 0)
         {
@@ -55,16 +83,17 @@ public sealed class Output(TextWriter writer, string format)
             return;
         }
 
-        var rows = items.Select(item => columns.Select(c => Cell(item?[c])).ToArray()).ToList();
-        var widths = columns.Select((c, i) => Math.Max(c.Length, rows.Max(r => r[i].Length))).ToArray();
-        writer.WriteLine(string.Join("  ", columns.Select((c, i) => c.ToUpperInvariant().PadRight(widths[i]))).TrimEnd());
+        var rows = items.Select(item => columns.Select(c => Cell(c.Value(item))).ToArray()).ToList();
+        var widths = columns.Select((c, i) => Math.Max(c.Name.Length, rows.Max(r => r[i].Length))).ToArray();
+        writer.WriteLine(string.Join("  ", columns.Select((c, i) => c.Name.ToUpperInvariant().PadRight(widths[i]))).TrimEnd());
         foreach (var row in rows)
         {
             writer.WriteLine(string.Join("  ", row.Select((v, i) => v.PadRight(widths[i]))).TrimEnd());
         }
     }
 
-    private static string Cell(JsonNode? value) => value switch
+    /// <summary>The text of one value in a table cell.</summary>
+    public static string Cell(JsonNode? value) => value switch
     {
         null => "-",
         JsonObject o => string.Join(",", o.Select(p => $"{p.Key}={Cell(p.Value)}")),
@@ -111,10 +140,32 @@ public sealed class Output(TextWriter writer, string format)
         error.WriteLine($"  ({status}{ex.Title}, code {ex.Code})");
         foreach (var (field, messages) in ex.Fields ?? new Dictionary<string, string[]>())
         {
+            // A package's lint problems are keyed by file, often several per file: list them under it, like `pitrix lint`.
+            if (ex.Code == "package.lint_failed")
+            {
+                error.WriteLine($"  {field}:");
+                foreach (var message in messages)
+                {
+                    error.WriteLine($"    ERROR {message}");
+                }
+
+                continue;
+            }
+
             foreach (var message in messages)
             {
                 error.WriteLine($"  {field}: {message}");
             }
         }
     }
+}
+
+/// <summary>A table column: its header and how to get its value from one item.</summary>
+public sealed record Column(string Name, Func<JsonNode?, JsonNode?> Value)
+{
+    /// <summary>A column showing the item's field of the same name.</summary>
+    public static Column Field(string name) => new(name, item => item?[name]);
+
+    /// <summary>A column showing the item's field <paramref name="field"/> under another header.</summary>
+    public static Column Field(string name, string field) => new(name, item => item?[field]);
 }

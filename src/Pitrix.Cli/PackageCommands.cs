@@ -115,7 +115,7 @@ internal static class PackageCommands
 
     public static Command Repo(CliEnvironment env)
     {
-        var repo = new Command("repo", "Repository files");
+        var repo = new Command("repo", "App repositories: index local package directories, and manage the server's repos");
         var directory = new Argument<DirectoryInfo>("dir") { Description = "Directory holding .tgz packages" };
         var url = new Option<string?>("--url") { Description = "Base URL the packages will be served from" };
         var merge = new Option<FileInfo?>("--merge") { Description = "An existing index.yaml whose other entries are kept" };
