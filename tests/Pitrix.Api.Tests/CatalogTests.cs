@@ -307,11 +307,12 @@ public abstract class CatalogTests(ServerFixture fixture)
         await ReleaseAsync(v.Admin, v.Admin, versionId);
 
         using var anonymous = Server.Anonymous();
-        var index = await anonymous.GetAsync($"/api/v1/repos/{publicRepo.Id}/index.yaml");
+        var index = await anonymous.GetAsync($"/api/v1/repos/{publicRepo.Id}/index.yaml?format=all");
         Assert.Equal(HttpStatusCode.OK, index.Status);
         Assert.Contains($"{name}:", index.Text, StringComparison.Ordinal);
         Assert.DoesNotContain(draftName, index.Text, StringComparison.Ordinal);
         Assert.Contains($"/api/v1/app_versions/{versionId}/package", index.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(name, (await anonymous.GetAsync($"/api/v1/repos/{publicRepo.Id}/index.yaml")).Text, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync($"/api/v1/app_versions/{versionId}/package")).Status);
 
         // A group's repo: anonymous callers are challenged, the outsider sees nothing, a member uses Basic + API token.
@@ -324,7 +325,7 @@ public abstract class CatalogTests(ServerFixture fixture)
 
         var token = await v.User.PostAsync("/api/v1/me/tokens", new { name = "helm" });
         var me = await v.User.GetAsync("/api/v1/me");
-        using var basic = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/repos/{groupRepo}/index.yaml");
+        using var basic = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/repos/{groupRepo}/index.yaml?format=all");
         basic.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{(string)me.Body!["name"]!}:{(string)token.Body!["token"]!}")));
         using var basicResponse = await anonymous.Http.SendAsync(basic);
         Assert.Equal(HttpStatusCode.OK, basicResponse.StatusCode);

@@ -46,6 +46,10 @@ public static class AppEndpoints
         var versions = api.MapGroup("/app_versions").WithTags("Apps").WithMetadata(new ResourceTypeMetadata(VersionType));
         versions.MapGet("/{id}", GetVersionAsync).WithName("app_version.get");
         versions.MapGet("/{id}/package", DownloadAsync).WithName("app_version.package").AllowAnonymous();
+
+        // The same, with the file name last: helm names a pulled chart after the URL's last segment.
+        versions.MapGet("/{id}/package/{file}", (string id, string file, HttpContext context, PitrixDbContext db, CancellationToken ct) => DownloadAsync(id, context, db, ct))
+            .WithName("app_version.package_file").AllowAnonymous();
         versions.MapGet("/{id}/events", EventsAsync).WithName("app_version.events");
         versions.MapGet("/{id}/runtimes", RuntimesAsync).WithName("app_version.runtimes");
         foreach (var action in ReviewWorkflow.Transitions.Keys)

@@ -17,7 +17,8 @@ namespace Pitrix.Api.Endpoints;
 
 /// <summary>
 /// Every repo as a Helm repository: <c>helm repo add NAME …/api/v1/repos/{id}</c> reads this index of
-/// the repo's active versions, whose URLs point at the package download endpoint. Public repos need no
+/// the repo's active charts, whose URLs point at the package download endpoint (<c>?format=all</c> adds
+/// the other formats, marked with Pitrix's <c>format</c> field). Public repos need no
 /// credentials; others take Basic authentication with a personal API token as the password.
 /// </summary>
 public static class HelmRepoEndpoints
@@ -43,10 +44,14 @@ public static class HelmRepoEndpoints
             return Problems.From(Error.NotFound("repo", id));
         }
 
+        // Helm rejects unknown fields, so the default index is charts only and has no Pitrix fields; other
+        // formats (for another Pitrix reading this one) are listed with ?format=all or ?format=vmcluster.
+        var wanted = format ?? "helm";
+        var extended = wanted != "helm";
         var query = db.AppVersions.AsNoTracking().Where(v => v.RepoId == id && v.Status == AppVersionStatus.Active);
-        if (format is not null)
+        if (wanted != "all")
         {
-            query = query.Where(v => v.Format == format);
+            query = query.Where(v => v.Format == wanted);
         }
 
         var rows = await query.Join(db.Apps, v => v.AppId, a => a.Id, (v, a) => new { Version = v, AppName = a.Name }).ToListAsync(cancellationToken);
@@ -56,7 +61,12 @@ public static class HelmRepoEndpoints
         foreach (var row in rows)
         {
             var v = row.Version;
-            var metadata = new Dictionary<string, object?>(StringComparer.Ordinal) { ["apiVersion"] = v.Format == "helm" ? "v2" : "v1", ["format"] = v.Format };
+            var metadata = new Dictionary<string, object?>(StringComparer.Ordinal) { ["apiVersion"] = v.Format == "helm" ? "v2" : "v1" };
+            if (extended)
+            {
+                metadata["format"] = v.Format;
+            }
+
             Put(metadata, "appVersion", v.AppVersionLabel);
             Put(metadata, "description", v.Description);
             Put(metadata, "home", v.Home);
@@ -82,7 +92,7 @@ public static class HelmRepoEndpoints
             {
                 Name = row.AppName,
                 Version = v.Version,
-                Urls = [$"{baseUrl}/app_versions/{v.Id}/package"],
+                Urls = [$"{baseUrl}/app_versions/{v.Id}/package/{row.AppName}-{v.Version}.tgz"],
                 Digest = v.PackageDigest ?? v.Digest,
                 Created = v.Created ?? v.CreatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK", CultureInfo.InvariantCulture),
                 Metadata = metadata,
