@@ -153,7 +153,7 @@ public sealed partial class RepoSyncer(
         }
 
         var credentials = RepoCredential.ForFetch(protector, repo);
-        var fetched = await source.FetchIndexAsync(repo.Url, credentials, repo.IndexETag, repo.IndexLastModified, cancellationToken);
+        IndexFetch? fetched = await source.FetchIndexAsync(repo.Url, credentials, repo.IndexETag, repo.IndexLastModified, cancellationToken);
         if (fetched.NotModified || string.Equals(fetched.Sha256, repo.IndexDigest, StringComparison.Ordinal))
         {
             report.Unchanged = true;
@@ -166,29 +166,85 @@ public sealed partial class RepoSyncer(
         }
         else
         {
-            var index = RepoIndex.Parse(Decode(fetched.Body));
-            await ApplyIndexAsync(db, repo, index, fetched, report, cancellationToken);
+            var (sha256, etag, lastModified) = (fetched.Sha256, Clip(fetched.ETag, 512), fetched.LastModified);
+            var plan = await PlanAsync(db, repo, fetched.Body, report, cancellationToken);
+
+            // The index bytes and the parsed graph are large (tens of MiB for a big repo); let them go before the writes.
+            fetched = null;
+            await ApplyPlanAsync(db, repo, plan, sha256, etag, lastModified, cancellationToken);
         }
 
         await FetchDetailsAsync(db, repo, credentials, report, cancellationToken);
     }
 
-    /// <summary>The metadata phase: one load of the repo's apps and versions, an in-memory merge, one save.</summary>
-    private async Task ApplyIndexAsync(PitrixDbContext db, Repo repo, RepoIndex index, IndexFetch fetched, SyncReport report, CancellationToken cancellationToken)
+    /// <summary>The metadata phase, in memory: one load of the repo's apps and versions, the parse, the merge.</summary>
+    private async Task<MergePlan> PlanAsync(PitrixDbContext db, Repo repo, byte[] body, SyncReport report, CancellationToken cancellationToken)
     {
         var apps = await db.Apps.AsNoTracking().Where(a => a.RepoId == repo.Id).ToListAsync(cancellationToken);
         var versions = await db.AppVersions.AsNoTracking().Where(v => v.RepoId == repo.Id).ToListAsync(cancellationToken);
-        var plan = IndexMerge.Apply(repo, index, apps, versions, report, timeProvider.GetUtcNow());
-        db.Apps.AddRange(plan.NewApps);
-        db.Apps.UpdateRange(plan.ChangedApps);
-        db.AppVersions.AddRange(plan.NewVersions);
-        db.AppVersions.UpdateRange(plan.ChangedVersions);
-        repo.IndexDigest = fetched.Sha256;
-        repo.IndexETag = Clip(fetched.ETag, 512);
-        repo.IndexLastModified = fetched.LastModified;
+        return Merge(repo, body, apps, versions, report, timeProvider.GetUtcNow());
+
+        // Not async, so the parsed index is unreachable once this returns.
+        static MergePlan Merge(Repo repo, byte[] body, List<App> apps, List<AppVersion> versions, SyncReport report, DateTimeOffset now) =>
+            IndexMerge.Apply(repo, RepoIndex.Parse(Decode(body)), apps, versions, report, now);
+    }
+
+    /// <summary>
+    /// The metadata phase's writes: one transaction, saved in chunks with the change tracker cleared
+    /// between them so a first sync of a large repo does not hold every row's snapshot at once.
+    /// </summary>
+    private static async Task ApplyPlanAsync(PitrixDbContext db, Repo repo, MergePlan plan, string sha256, string? etag, DateTimeOffset? lastModified, CancellationToken cancellationToken)
+    {
+        const int chunk = 2000;
+        db.ChangeTracker.Clear();
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            foreach (var apps in plan.NewApps.Chunk(chunk))
+            {
+                db.Apps.AddRange(apps);
+                await SaveChunkAsync(db, cancellationToken);
+            }
+
+            foreach (var apps in plan.ChangedApps.Chunk(chunk))
+            {
+                db.Apps.UpdateRange(apps);
+                await SaveChunkAsync(db, cancellationToken);
+            }
+
+            foreach (var versions in plan.NewVersions.Chunk(chunk))
+            {
+                db.AppVersions.AddRange(versions);
+                await SaveChunkAsync(db, cancellationToken);
+            }
+
+            foreach (var versions in plan.ChangedVersions.Chunk(chunk))
+            {
+                db.AppVersions.UpdateRange(versions);
+                await SaveChunkAsync(db, cancellationToken);
+            }
+
+            await db.Repos.Where(r => r.Id == repo.Id).ExecuteUpdateAsync(
+                s => s.SetProperty(r => r.IndexDigest, sha256).SetProperty(r => r.IndexETag, etag).SetProperty(r => r.IndexLastModified, lastModified),
+                cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = true;
+        }
+
+        repo.IndexDigest = sha256;
+        repo.IndexETag = etag;
+        repo.IndexLastModified = lastModified;
+        db.Attach(repo);
+    }
+
+    private static async Task SaveChunkAsync(PitrixDbContext db, CancellationToken cancellationToken)
+    {
         await db.SaveChangesAsync(cancellationToken);
         db.ChangeTracker.Clear();
-        db.Attach(repo);
     }
 
     /// <summary>
@@ -197,35 +253,43 @@ public sealed partial class RepoSyncer(
     /// </summary>
     private async Task FetchDetailsAsync(PitrixDbContext db, Repo repo, FetchCredentials? credentials, SyncReport report, CancellationToken cancellationToken)
     {
-        var pending = await db.AppVersions
+        var pending = await db.AppVersions.AsNoTracking()
             .Where(v => v.RepoId == repo.Id && v.DetailsStatus == DetailsStatus.Pending && v.Status != AppVersionStatus.Removed && v.Status != AppVersionStatus.Deleted)
+            .Select(v => v.Id)
             .ToListAsync(cancellationToken);
         if (pending.Count == 0)
         {
             return;
         }
 
-        var now = timeProvider.GetUtcNow();
-        var targets = pending;
-        if (repo.FetchPackages != PackageFetchPolicy.All)
+        var wanted = repo.FetchPackages switch
         {
-            var newest = repo.FetchPackages == PackageFetchPolicy.Latest
-                ? (await db.AppVersions.AsNoTracking()
+            PackageFetchPolicy.All => pending.ToHashSet(StringComparer.Ordinal),
+            PackageFetchPolicy.Latest => (await db.AppVersions.AsNoTracking()
                     .Where(v => v.RepoId == repo.Id && v.Status != AppVersionStatus.Removed && v.Status != AppVersionStatus.Deleted)
                     .Select(v => new { v.Id, v.AppId, v.SortKey })
                     .ToListAsync(cancellationToken))
-                    .GroupBy(v => v.AppId)
-                    .Select(g => g.MaxBy(v => v.SortKey, StringComparer.Ordinal)!.Id)
-                    .ToHashSet(StringComparer.Ordinal)
-                : [];
-            targets = pending.Where(v => newest.Contains(v.Id)).ToList();
-            foreach (var skipped in pending.Where(v => !newest.Contains(v.Id)))
-            {
-                skipped.DetailsStatus = DetailsStatus.Skipped;
-                skipped.UpdatedAt = now;
-            }
+                .GroupBy(v => v.AppId)
+                .Select(g => g.MaxBy(v => v.SortKey, StringComparer.Ordinal)!.Id)
+                .ToHashSet(StringComparer.Ordinal),
+            _ => new HashSet<string>(StringComparer.Ordinal),
+        };
+        var now = timeProvider.GetUtcNow();
+        foreach (var ids in pending.Where(id => !wanted.Contains(id)).Chunk(1000))
+        {
+            await db.AppVersions.Where(v => ids.Contains(v.Id))
+                .ExecuteUpdateAsync(s => s.SetProperty(v => v.DetailsStatus, DetailsStatus.Skipped).SetProperty(v => v.UpdatedAt, now), cancellationToken);
+        }
 
-            await db.SaveChangesAsync(cancellationToken);
+        var targets = new List<AppVersion>();
+        foreach (var ids in pending.Where(wanted.Contains).Chunk(1000))
+        {
+            targets.AddRange(await db.AppVersions.Where(v => ids.Contains(v.Id)).ToListAsync(cancellationToken));
+        }
+
+        if (targets.Count == 0)
+        {
+            return;
         }
 
         var appNames = await db.Apps.AsNoTracking().Where(a => a.RepoId == repo.Id).Select(a => new { a.Id, a.Name })
