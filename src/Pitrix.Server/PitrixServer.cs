@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Pitrix.Api;
+using Pitrix.Catalog;
 using Pitrix.Core.Hosting;
 using Pitrix.Packages.Helm;
 using Pitrix.Persistence;
@@ -119,6 +120,11 @@ public static class PitrixServer
         services.AddPitrixApi(dataDirectory);
         services.AddLocalProvider();
         services.AddHelm();
+        services.AddPitrixCatalog(builder.Configuration);
+        if (serverOptions.RoleSet.Contains("indexer"))
+        {
+            services.AddIndexer();
+        }
 
         var app = builder.Build();
         var roles = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.RoleSet;

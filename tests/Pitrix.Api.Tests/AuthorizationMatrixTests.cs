@@ -260,6 +260,12 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
         new("GET", "/api/v1/repos/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}"), RepoAccess(200, 200)),
         new("PATCH", "/api/v1/repos/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}", new { description = "d" }), RepoAccess(200, 403)),
         new("DELETE", "/api/v1/repos/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}"), RepoAccess(204, 403)),
+        new("POST", "/api/v1/repos:validate", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/repos:validate", new { url = "http://127.0.0.1:9/" })), (actor, _) => actor switch { "anonymous" => 401, "user" => 403, _ => 200 }),
+        new("POST", "/api/v1/repos/{id}:sync", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}:sync"), RepoAccess(409, 403)),
+        new("GET", "/api/v1/repos/{id}/syncs", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}/syncs"), RepoAccess(200, 200)),
+        new("GET", "/api/v1/repos/{id}/syncs/{syncId}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}/syncs/rsync-none"), RepoAccess(404, 404)),
+        new("POST", "/api/v1/repos/{id}:rotate_webhook_secret", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}:rotate_webhook_secret"), RepoAccess(409, 403)),
+        new("POST", "/api/v1/repos/{id}/webhook", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}/webhook", new { }), (_, _) => 401),
         new("GET", "/api/v1/repos/{id}/index.yaml", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/repos/{await w.RepoAsync(a, s)}/index.yaml"), RepoAccess(200, 200)),
 
         new("GET", "/api/v1/apps", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/apps")), SignedIn(200)),

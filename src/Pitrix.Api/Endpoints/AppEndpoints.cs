@@ -13,6 +13,8 @@ using Pitrix.Api.Security;
 using Pitrix.Catalog;
 using Pitrix.Catalog.Apps;
 using Pitrix.Catalog.Blobs;
+using Pitrix.Catalog.Fetching;
+using Pitrix.Catalog.Indexing;
 using Pitrix.Core;
 using Pitrix.Core.Access;
 using Pitrix.Core.Catalog;
@@ -48,7 +50,7 @@ public static class AppEndpoints
         versions.MapGet("/{id}/package", DownloadAsync).WithName("app_version.package").AllowAnonymous();
 
         // The same, with the file name last: helm names a pulled chart after the URL's last segment.
-        versions.MapGet("/{id}/package/{file}", (string id, string file, HttpContext context, PitrixDbContext db, CancellationToken ct) => DownloadAsync(id, context, db, ct))
+        versions.MapGet("/{id}/package/{file}", (string id, string file, HttpContext context, PitrixDbContext db, PackageStore packages, CancellationToken ct) => DownloadAsync(id, context, db, packages, ct))
             .WithName("app_version.package_file").AllowAnonymous();
         versions.MapGet("/{id}/events", EventsAsync).WithName("app_version.events");
         versions.MapGet("/{id}/runtimes", RuntimesAsync).WithName("app_version.runtimes");
@@ -519,7 +521,7 @@ public static class AppEndpoints
         return TypedResults.Ok(await DetailAsync(db, version, app.Name, repo, providers, cancellationToken));
     }
 
-    private static async Task<IResult> DownloadAsync(string id, HttpContext context, PitrixDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> DownloadAsync(string id, HttpContext context, PitrixDbContext db, PackageStore packages, CancellationToken cancellationToken)
     {
         var found = await FindVersionAsync(db, id, Caller.Find(context)?.Principal, cancellationToken);
         if (!found.IsSuccess)
@@ -528,13 +530,23 @@ public static class AppEndpoints
         }
 
         var (version, app, _) = found.Value;
-        var blob = version.PackageDigest is null ? null : await BlobStore.GetAsync(db, version.PackageDigest, cancellationToken);
-        if (blob is null)
+        byte[] package;
+        try
         {
-            return Problems.From(new Error(ErrorKind.NotFound, "app_version.package_not_stored", $"The package of {app.Name} {version.Version} has not been fetched yet."));
+            // Stored packages are served from the catalog; a synced version not fetched yet is fetched from
+            // its repo now (digest verified) and stored for next time.
+            package = await packages.GetPackageAsync(db, version, cancellationToken);
+        }
+        catch (FetchException ex)
+        {
+            return Problems.From(new Error(ErrorKind.Unavailable, ex.Code, $"The package of {app.Name} {version.Version} could not be fetched from its repo: {ex.Message}"));
+        }
+        catch (PackageException ex)
+        {
+            return Problems.From(new Error(ErrorKind.Unavailable, ex.Code, $"The package of {app.Name} {version.Version} is not usable: {ex.Message}"));
         }
 
-        return TypedResults.File(blob.Content, "application/gzip", $"{app.Name}-{version.Version}.tgz", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{blob.Digest}\""));
+        return TypedResults.File(package, "application/gzip", $"{app.Name}-{version.Version}.tgz", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{BlobStore.DigestOf(package)}\""));
     }
 
     private static async Task<Results<Ok<List<AppVersionEventDto>>, ProblemHttpResult>> EventsAsync(string id, Caller caller, PitrixDbContext db, CancellationToken cancellationToken)

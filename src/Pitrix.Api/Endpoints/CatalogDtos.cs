@@ -100,6 +100,8 @@ public sealed record RepoValidationDto(bool Ok, string Url, int Apps, int Versio
 
 public sealed record WebhookSecretDto(string WebhookUrl, string Secret);
 
+public sealed record WebhookAcceptedDto(string Id, string Status) : IHasId;
+
 public sealed record CategoryRef(string Id, string Name);
 
 public sealed record AppDto(

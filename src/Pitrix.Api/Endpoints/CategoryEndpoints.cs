@@ -19,6 +19,12 @@ public static partial class CategoryEndpoints
 {
     private const string ResourceType = "category";
 
+    private static readonly Dictionary<string, System.Linq.Expressions.Expression<Func<Category, object?>>> SortKeys = new(StringComparer.Ordinal)
+    {
+        ["name"] = c => c.Name,
+        ["created_at"] = c => c.CreatedAt,
+    };
+
     public static void MapCategoryEndpoints(this IEndpointRouteBuilder api)
     {
         var categories = api.MapGroup("/categories").WithTags("Categories").WithMetadata(new ResourceTypeMetadata(ResourceType));
@@ -29,11 +35,21 @@ public static partial class CategoryEndpoints
         categories.MapDelete("/{id}", DeleteAsync).WithName("category.delete").RequireAuthorization(ApiPolicies.Admin);
     }
 
-    private static async Task<Ok<List<CategoryDto>>> ListAsync(Caller caller, PitrixDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Page<CategoryDto>>, ProblemHttpResult>> ListAsync(ListQuery list, Caller caller, PitrixDbContext db, CancellationToken cancellationToken)
     {
-        var categories = await db.Categories.AsNoTracking().OrderBy(c => c.Name).ToListAsync(cancellationToken);
+        if (list.Validate(SortKeys.Keys) is { } invalid)
+        {
+            return Problems.From(invalid);
+        }
+
+        var query = db.Categories.AsNoTracking();
+        if (list.Q is { } q)
+        {
+            query = query.Where(c => c.Name.Contains(q));
+        }
+
         var counts = await CountsAsync(db, caller, cancellationToken);
-        return TypedResults.Ok(categories.Select(c => CategoryDto.From(c, counts.GetValueOrDefault(c.Id))).ToList());
+        return TypedResults.Ok(await query.ToPageAsync(list, SortKeys, c => CategoryDto.From(c, counts.GetValueOrDefault(c.Id)), cancellationToken));
     }
 
     private static async Task<Results<Ok<CategoryDto>, ProblemHttpResult>> GetAsync(string id, Caller caller, PitrixDbContext db, CancellationToken cancellationToken)

@@ -10,6 +10,7 @@ using Pitrix.Api.Auditing;
 using Pitrix.Api.Http;
 using Pitrix.Api.Security;
 using Pitrix.Catalog;
+using Pitrix.Catalog.Indexing;
 using Pitrix.Catalog.Repos;
 using Pitrix.Core;
 using Pitrix.Core.Access;
@@ -42,6 +43,149 @@ public static partial class RepoEndpoints
         repos.MapGet("/{id}", GetAsync).WithName("repo.get");
         repos.MapPatch("/{id}", UpdateAsync).WithName("repo.update");
         repos.MapDelete("/{id}", DeleteAsync).WithName("repo.delete");
+        api.MapPost("/repos:validate", ValidateAsync).WithName("repo.validate").WithTags("Repos").WithMetadata(new ResourceTypeMetadata(ResourceType));
+        repos.MapPost("/{id}:sync", SyncAsync).WithName("repo.sync");
+        repos.MapGet("/{id}/syncs", ListSyncsAsync).WithName("repo.syncs");
+        repos.MapGet("/{id}/syncs/{syncId}", GetSyncAsync).WithName("repo.sync_get");
+        repos.MapPost("/{id}:rotate_webhook_secret", RotateWebhookSecretAsync).WithName("repo.rotate_webhook_secret");
+        repos.MapPost("/{id}/webhook", WebhookAsync).WithName("repo.webhook").AllowAnonymous();
+    }
+
+    /// <summary>Checks a URL and credential before saving a repo: fetches and parses its index, writes nothing.</summary>
+    private static async Task<Results<Ok<RepoValidationDto>, ProblemHttpResult>> ValidateAsync(
+        ValidateRepoRequest request, Caller caller, RepoProbe probe, CancellationToken cancellationToken)
+    {
+        var principal = caller.Principal;
+        if (!principal.IsAdmin && !principal.HasRole(Role.Isv) && !principal.HasRole(Role.Developer))
+        {
+            return Problems.From(Error.Forbidden("access.role_required", "Validating a repo needs the admin, isv or developer role."));
+        }
+
+        var errors = new FieldErrors().Required("url", request.Url);
+        if (request.Url is not null)
+        {
+            CheckUrl(errors, request.Url, principal);
+        }
+
+        CheckCredential(errors, request.Credential);
+        CheckSettings(errors, null, null, null, null, null, null, request.CaBundlePem);
+        if (errors.ToError() is { } invalid)
+        {
+            return Problems.From(invalid);
+        }
+
+        var url = NormalizeUrl(request.Url!);
+        var result = await probe.ValidateAsync(url, ToCredential(request.Credential), request.CaBundlePem, cancellationToken);
+        return TypedResults.Ok(new RepoValidationDto(result.Ok, url, result.Apps, result.Versions, result.ErrorCode, result.ErrorMessage));
+    }
+
+    private static async Task<Results<Accepted<RepoSyncDto>, ProblemHttpResult>> SyncAsync(
+        string id, Caller caller, PitrixDbContext db, RepoSyncRequests requests, CancellationToken cancellationToken)
+    {
+        var found = await db.Repos.FindAuthorizedAsync(id, caller, Operation.Write, ResourceType, cancellationToken);
+        if (!found.IsSuccess)
+        {
+            return Problems.From(found.Error!);
+        }
+
+        if (!RepoSyncRequests.CanSync(found.Value!))
+        {
+            return Problems.From(Error.Conflict("repo.not_syncable", $"Repo '{found.Value!.Name}' is an upload repo: it has no index to sync."));
+        }
+
+        var sync = await requests.RequestAsync(db, id, SyncTrigger.Manual, caller.Principal.Name, cancellationToken);
+        return TypedResults.Accepted($"/api/v1/repos/{id}/syncs/{sync.Id}", RepoSyncDto.From(sync));
+    }
+
+    private static async Task<Results<Ok<Page<RepoSyncDto>>, ProblemHttpResult>> ListSyncsAsync(
+        string id, ListQuery list, Caller caller, PitrixDbContext db, CancellationToken cancellationToken)
+    {
+        if (list.Validate(["queued_at"]) is { } invalid)
+        {
+            return Problems.From(invalid);
+        }
+
+        var found = await db.Repos.FindAuthorizedAsync(id, caller, Operation.Read, ResourceType, cancellationToken);
+        if (!found.IsSuccess)
+        {
+            return Problems.From(found.Error!);
+        }
+
+        var query = db.RepoSyncs.AsNoTracking().Where(s => s.RepoId == id);
+        var total = await query.CountAsync(cancellationToken);
+        var items = await (list.Sort == "queued_at" ? query.OrderBy(s => s.QueuedAt) : query.OrderByDescending(s => s.QueuedAt))
+            .Skip(list.Offset).Take(list.Limit).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new Page<RepoSyncDto>(items.Select(RepoSyncDto.From).ToList(), total, list.Limit, list.Offset));
+    }
+
+    private static async Task<Results<Ok<RepoSyncDto>, ProblemHttpResult>> GetSyncAsync(
+        string id, string syncId, Caller caller, PitrixDbContext db, CancellationToken cancellationToken)
+    {
+        var found = await db.Repos.FindAuthorizedAsync(id, caller, Operation.Read, ResourceType, cancellationToken);
+        if (!found.IsSuccess)
+        {
+            return Problems.From(found.Error!);
+        }
+
+        var sync = await db.RepoSyncs.AsNoTracking().SingleOrDefaultAsync(s => s.Id == syncId && s.RepoId == id, cancellationToken);
+        return sync is null ? Problems.From(Error.NotFound("repo_sync", syncId)) : TypedResults.Ok(RepoSyncDto.From(sync));
+    }
+
+    /// <summary>Generates a new webhook secret (shown once) and returns it with the URL to configure in the repo's host.</summary>
+    private static async Task<Results<Ok<WebhookSecretDto>, ProblemHttpResult>> RotateWebhookSecretAsync(
+        string id, HttpRequest http, Caller caller, PitrixDbContext db, ISecretProtector protector, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var found = await db.Repos.FindAuthorizedAsync(id, caller, Operation.Write, ResourceType, cancellationToken);
+        if (!found.IsSuccess)
+        {
+            return Problems.From(found.Error!);
+        }
+
+        var repo = found.Value!;
+        if (!RepoSyncRequests.CanSync(repo))
+        {
+            return Problems.From(Error.Conflict("repo.not_syncable", $"Repo '{repo.Name}' is an upload repo: webhooks have nothing to sync."));
+        }
+
+        var secret = "pxw_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        repo.WebhookSecretCiphertext = protector.Protect(secret);
+        repo.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(new WebhookSecretDto($"{http.Scheme}://{http.Host}{http.PathBase}/api/v1/repos/{repo.Id}/webhook", secret));
+    }
+
+    /// <summary>
+    /// Queues a sync when the repo's host says it changed. Authenticated by the repo's webhook secret:
+    /// a GitHub/Gitea-style <c>X-Hub-Signature-256</c> HMAC of the body, or <c>Authorization: Bearer</c>.
+    /// Every failure answers the same, so the endpoint reveals nothing about which repos exist.
+    /// </summary>
+    private static async Task<Results<Accepted<WebhookAcceptedDto>, ProblemHttpResult>> WebhookAsync(
+        string id, HttpRequest http, PitrixDbContext db, ISecretProtector protector, RepoSyncRequests requests, CancellationToken cancellationToken)
+    {
+        const int MaxBody = 1024 * 1024;
+        var denied = new Error(ErrorKind.Unauthenticated, "webhook.invalid_signature", "The webhook signature or token is missing or does not match this repo's webhook secret.");
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await http.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBody)
+            {
+                return Problems.From(new Error(ErrorKind.PayloadTooLarge, "request.too_large", "A webhook body is at most 1 MiB."));
+            }
+
+            await buffer.WriteAsync(chunk.AsMemory(0, read), cancellationToken);
+        }
+
+        var repo = await db.Repos.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (repo?.WebhookSecretCiphertext is null || !RepoSyncRequests.CanSync(repo)
+            || !WebhookSignature.Verify(protector.Unprotect(repo.WebhookSecretCiphertext), buffer.ToArray(), http.Headers["X-Hub-Signature-256"].FirstOrDefault(), http.Headers.Authorization.FirstOrDefault()))
+        {
+            return Problems.From(denied);
+        }
+
+        var sync = await requests.RequestAsync(db, id, SyncTrigger.Webhook, "webhook", cancellationToken);
+        return TypedResults.Accepted($"/api/v1/repos/{id}/syncs/{sync.Id}", new WebhookAcceptedDto(sync.Id, sync.Status));
     }
 
     private static async Task<Results<Ok<Page<RepoDto>>, ProblemHttpResult>> ListAsync(
@@ -91,7 +235,7 @@ public static partial class RepoEndpoints
     }
 
     private static async Task<Results<Created<RepoDto>, ProblemHttpResult>> CreateAsync(
-        CreateRepoRequest request, Caller caller, PitrixDbContext db, ISecretProtector protector, TimeProvider time, CancellationToken cancellationToken)
+        CreateRepoRequest request, Caller caller, PitrixDbContext db, ISecretProtector protector, RepoSyncRequests requests, TimeProvider time, CancellationToken cancellationToken)
     {
         var principal = caller.Principal;
         if (!principal.IsAdmin && !principal.HasRole(Role.Isv) && !principal.HasRole(Role.Developer))
@@ -152,6 +296,11 @@ public static partial class RepoEndpoints
         };
         db.Repos.Add(repo);
         await db.SaveChangesAsync(cancellationToken);
+        if (RepoSyncRequests.CanSync(repo))
+        {
+            await requests.RequestAsync(db, repo.Id, SyncTrigger.Created, caller.Principal.Name, cancellationToken);
+        }
+
         return TypedResults.Created($"/api/v1/repos/{repo.Id}", await ToDtoAsync(db, repo, cancellationToken));
     }
 
