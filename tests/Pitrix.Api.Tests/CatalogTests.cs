@@ -337,6 +337,101 @@ public abstract class CatalogTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.Unauthorized, passwordResponse.StatusCode);
     }
 
+    [Fact]
+    public async Task SyncedRepo_BringsAppsWithDetails_WebhookResyncs_AndStaysPrivate()
+    {
+        using var v = await VendorAsync();
+        var url = new Uri(RepoFiles.Path("samples", "repo") + "/").AbsoluteUri;
+        Assert.Equal(HttpStatusCode.BadRequest, (await v.Isv.PostAsync("/api/v1/repos", new { name = ServerFixture.Unique("disk"), url })).Status);
+        var repo = await v.Admin.PostAsync("/api/v1/repos", new { name = ServerFixture.Unique("samples"), url, visibility = "private" });
+        Assert.Equal(HttpStatusCode.Created, repo.Status);
+        var first = await WaitForSyncAsync(v.Admin, repo.Id);
+        Assert.Equal("succeeded", (string?)first["status"]);
+        Assert.Equal("created", (string?)first["trigger"]);
+        Assert.Equal(4, (int)first["added"]!);
+
+        var apps = await v.Admin.GetAsync($"/api/v1/apps?repo={repo.Id}&limit=50");
+        Assert.Equal(4, (int)apps.Body!["total"]!);
+        var web = apps.Body["items"]!.AsArray().Single(a => (string?)a!["name"] == "hello-web")!;
+        Assert.Equal("helm", (string?)web["format"]);
+        var webVersion = await v.Admin.GetAsync($"/api/v1/app_versions/{(string)web["active_version_id"]!}");
+        Assert.Equal("stored", (string?)webVersion.Body!["details_status"]);
+        Assert.Contains("replicaCount", (string?)webVersion.Body["values_yaml"], StringComparison.Ordinal);
+        Assert.Equal(["kubernetes"], webVersion.Body["providers"]!.AsArray().Select(p => (string)p!).ToArray());
+        using var download = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/app_versions/{(string)web["active_version_id"]!}/package");
+        download.Headers.Authorization = new AuthenticationHeaderValue("Bearer", v.Admin.Token);
+        using var downloaded = await v.Admin.Http.SendAsync(download);
+        Assert.Equal(await File.ReadAllBytesAsync(RepoFiles.Path("samples", "repo", "hello-web-0.1.0.tgz")), await downloaded.Content.ReadAsByteArrayAsync());
+
+        // Private: nothing of it reaches another user, in any list, search or index.
+        Assert.Equal(0, (int)(await v.User.GetAsync($"/api/v1/apps?repo={repo.Id}&status=any")).Body!["total"]!);
+        Assert.Equal(0, (int)(await v.User.GetAsync("/api/v1/apps?q=zookeeper&status=any")).Body!["items"]!.AsArray().Count(a => (string?)a!["repo_id"] == repo.Id));
+        Assert.Equal(HttpStatusCode.NotFound, (await v.User.GetAsync($"/api/v1/repos/{repo.Id}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await v.User.GetAsync($"/api/v1/repos/{repo.Id}/syncs")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await v.User.GetAsync($"/api/v1/repos/{repo.Id}/index.yaml")).Status);
+        Assert.DoesNotContain((await v.User.GetAsync("/api/v1/repos?limit=200")).Body!["items"]!.AsArray(), r => (string?)r!["id"] == repo.Id);
+        Assert.Equal(HttpStatusCode.NotFound, (await v.User.GetAsync($"/api/v1/apps/{(string)web["id"]!}")).Status);
+
+        // Webhook: refused without the secret; with a GitHub-style signature it queues a sync.
+        using var anonymous = Server.Anonymous();
+        var body = Encoding.UTF8.GetBytes("""{"ref":"refs/heads/main"}""");
+        Assert.Equal("webhook.invalid_signature", (await PostWebhookAsync(anonymous, repo.Id, body, "sha256=00")).Code);
+        var rotated = await v.Admin.PostAsync($"/api/v1/repos/{repo.Id}:rotate_webhook_secret");
+        var secret = (string)rotated.Body!["secret"]!;
+        Assert.EndsWith($"/api/v1/repos/{repo.Id}/webhook", (string?)rotated.Body["webhook_url"], StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, (await v.Admin.GetAsync($"/api/v1/repos/{repo.Id}")).Text, StringComparison.Ordinal);
+        var signature = "sha256=" + Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+        var accepted = await PostWebhookAsync(anonymous, repo.Id, body, signature);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
+        var second = await WaitForSyncAsync(v.Admin, repo.Id);
+        Assert.Equal("webhook", (string?)second["trigger"]);
+        Assert.True((bool)second["unchanged"]!);
+        Assert.Equal(2, (int)(await v.Admin.GetAsync($"/api/v1/repos/{repo.Id}/syncs")).Body!["total"]!);
+
+        Assert.Equal("repo.not_syncable", (await v.Isv.PostAsync($"/api/v1/repos/{(string)(await v.Isv.PostAsync("/api/v1/repos", new { name = ServerFixture.Unique("up") })).Body!["id"]!}:sync")).Code);
+    }
+
+    [Fact]
+    public async Task ValidateRepo_ReportsReachabilityAndIndex_WithoutSaving()
+    {
+        using var v = await VendorAsync();
+        var good = await v.Admin.PostAsync("/api/v1/repos:validate", new { url = new Uri(RepoFiles.Path("samples", "repo") + "/").AbsoluteUri });
+        Assert.True((bool)good.Body!["ok"]!, good.Text);
+        Assert.Equal(4, (int)good.Body["apps"]!);
+        var missing = await v.Admin.PostAsync("/api/v1/repos:validate", new { url = new Uri(Path.Combine(Path.GetTempPath(), "no-such-repo") + "/").AbsoluteUri });
+        Assert.False((bool)missing.Body!["ok"]!);
+        Assert.NotNull((string?)missing.Body["error_code"]);
+        var metadata = await v.Developer.PostAsync("/api/v1/repos:validate", new { url = "http://169.254.169.254/latest/" });
+        Assert.False((bool)metadata.Body!["ok"]!);
+        Assert.Equal("fetch.address_denied", (string?)metadata.Body["error_code"]);
+        Assert.Equal(HttpStatusCode.BadRequest, (await v.Developer.PostAsync("/api/v1/repos:validate", new { url = "ftp://example.com/" })).Status);
+    }
+
+    private static async Task<JsonNode> WaitForSyncAsync(ApiSession session, string repoId)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            var latest = (await session.GetAsync($"/api/v1/repos/{repoId}/syncs?limit=1")).Body!["items"]!.AsArray().FirstOrDefault();
+            if (latest is not null && (string?)latest["status"] is "succeeded" or "partially_succeeded" or "failed")
+            {
+                return latest;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"The sync of {repoId} did not finish in 30 s.");
+    }
+
+    private static async Task<ApiResponse> PostWebhookAsync(ApiSession anonymous, string repoId, byte[] body, string signature)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/repos/{repoId}/webhook") { Content = new ByteArrayContent(body) };
+        request.Headers.Add("X-Hub-Signature-256", signature);
+        using var response = await anonymous.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return new ApiResponse(response.StatusCode, text.Length > 0 ? JsonNode.Parse(text) : null, text, response.Headers);
+    }
+
     /// <summary>A gzip tar whose entry climbs out of the extraction directory.</summary>
     private static byte[] HostileArchive()
     {
