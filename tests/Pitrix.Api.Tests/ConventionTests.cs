@@ -55,8 +55,13 @@ public abstract class ConventionTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.Unauthorized, response.Status);
         Assert.Equal("auth.unauthenticated", response.Code);
 
+        // Basic is for tools like helm, with an API token as the password; an account password is refused.
         anonymous.Http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Basic YWRtaW46YWRtaW4=");
-        Assert.Equal("auth.scheme_unsupported", (await anonymous.GetAsync("/api/v1/runtimes")).Code);
+        Assert.Equal("auth.basic_requires_api_token", (await anonymous.GetAsync("/api/v1/runtimes")).Code);
+
+        using var digest = Server.Anonymous();
+        digest.Http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Digest username=\"admin\"");
+        Assert.Equal("auth.scheme_unsupported", (await digest.GetAsync("/api/v1/runtimes")).Code);
     }
 
     [Fact]
