@@ -233,6 +233,7 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
             e.Property(v => v.DetailsStatus).HasMaxLength(16);
             e.Property(v => v.Keywords).AsJsonList();
             e.Property(v => v.Sources).AsJsonList();
+            e.Property(v => v.Screenshots).AsJsonList();
             e.Property(v => v.Maintainers).AsJson();
             e.HasOne<App>().WithMany().HasForeignKey(v => v.AppId).OnDelete(DeleteBehavior.Cascade);
         });

@@ -64,7 +64,13 @@ public abstract class CatalogTests(ServerFixture fixture)
     public async Task Upload_ReviewToActive_ThenVisibleToGroupOnly_AndHistoryRecorded()
     {
         using var v = await VendorAsync();
-        var (name, archive) = await PackageAsync();
+        var (name, archive) = await PackageAsync(edit: dir =>
+        {
+            var path = Path.Combine(dir, "package.json");
+            var metadata = JsonNode.Parse(File.ReadAllText(path))!;
+            metadata["screenshots"] = new JsonArray("https://example.com/shot-1.png");
+            File.WriteAllText(path, metadata.ToJsonString());
+        });
         var uploaded = await v.Developer.UploadAsync("/api/v1/apps", archive, fields: new Dictionary<string, string> { ["message"] = "first cut" });
         Assert.Equal(HttpStatusCode.Created, uploaded.Status);
         Assert.Equal("draft", (string?)uploaded.Body!["status"]);
@@ -98,6 +104,8 @@ public abstract class CatalogTests(ServerFixture fixture)
         // Released: the group sees it in lists, search and get; the outsider still sees nothing.
         var search = await v.User.GetAsync($"/api/v1/apps?q={name}");
         Assert.Equal(1, (int)search.Body!["total"]!);
+        Assert.Equal("https://example.com/shot-1.png", (string?)search.Body["items"]![0]!["screenshots"]![0]);
+        Assert.Equal("/api/v1/apps/" + appId + "/icon", (string?)search.Body["items"]![0]!["icon"]);
         Assert.Equal("1.0.0", (string?)search.Body["items"]![0]!["active_version"]);
         Assert.Equal(HttpStatusCode.OK, (await v.User.GetAsync($"/api/v1/app_versions/{versionId}")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await v.Outsider.GetAsync($"/api/v1/apps/{appId}")).Status);

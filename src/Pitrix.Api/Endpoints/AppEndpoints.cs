@@ -399,6 +399,7 @@ public static class AppEndpoints
         version.Keywords = summary.Keywords.ToList();
         version.Maintainers = contents.Maintainers.Select(m => new Maintainer(m.Name, m.Email, m.Url)).ToList();
         version.Sources = contents.Sources.ToList();
+        version.Screenshots = contents.Screenshots.ToList();
         version.Digest = packageDigest;
         version.PackageDigest = packageDigest;
         version.PackageSize = bytes.LongLength;

@@ -30,7 +30,7 @@ public static class AppCatalog
             : "deleted";
         var source = active ?? live ?? newestFirst.FirstOrDefault();
         var before = (app.Status, app.ActiveVersionId, app.LatestVersionId, app.Description, app.Icon, app.Home, app.SearchText, app.Format, app.ReadmeDigest,
-            string.Join('\n', app.Keywords), string.Join('\n', app.Sources), string.Join('\n', app.Maintainers));
+            string.Join('\n', app.Keywords), string.Join('\n', app.Sources), string.Join('\n', app.Maintainers), string.Join('\n', app.Screenshots));
         app.Status = status;
         app.ActiveVersionId = active?.Id;
         app.ActiveVersion = active?.Version;
@@ -45,12 +45,13 @@ public static class AppCatalog
             app.Keywords = source.Keywords.ToList();
             app.Maintainers = source.Maintainers.ToList();
             app.Sources = source.Sources.ToList();
+            app.Screenshots = source.Screenshots.ToList();
             app.ReadmeDigest = source.ReadmeDigest ?? app.ReadmeDigest;
             app.SearchText = SearchText(source.Keywords, source.Maintainers);
         }
 
         var after = (app.Status, app.ActiveVersionId, app.LatestVersionId, app.Description, app.Icon, app.Home, app.SearchText, app.Format, app.ReadmeDigest,
-            string.Join('\n', app.Keywords), string.Join('\n', app.Sources), string.Join('\n', app.Maintainers));
+            string.Join('\n', app.Keywords), string.Join('\n', app.Sources), string.Join('\n', app.Maintainers), string.Join('\n', app.Screenshots));
         if (before == after)
         {
             return false;

@@ -72,6 +72,11 @@ public sealed class PackageDetails(PackageStore store, Repo repo, FetchCredentia
             version.Maintainers = contents.Maintainers.Select(m => new Maintainer(m.Name, m.Email, m.Url)).ToList();
         }
 
+        if (version.Screenshots.Count == 0 && contents.Screenshots.Count > 0)
+        {
+            version.Screenshots = contents.Screenshots.ToList();
+        }
+
         if (version.Sources.Count == 0 && contents.Sources.Count > 0)
         {
             version.Sources = contents.Sources.ToList();

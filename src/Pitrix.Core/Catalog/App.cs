@@ -122,6 +122,9 @@ public sealed class AppVersion
 
     public List<string> Sources { get; set; } = [];
 
+    /// <summary>Screenshot URLs from the package.</summary>
+    public List<string> Screenshots { get; set; } = [];
+
     /// <summary>Where the package is fetched from (absolute URL); null for uploads.</summary>
     public string? PackageUrl { get; set; }
 

@@ -280,6 +280,10 @@ namespace Pitrix.Persistence.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Screenshots")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<string>("SortKey")
                         .IsRequired()
                         .HasMaxLength(256)

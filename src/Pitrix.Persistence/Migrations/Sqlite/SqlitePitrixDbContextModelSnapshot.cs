@@ -274,6 +274,10 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Screenshots")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("SortKey")
                         .IsRequired()
                         .HasMaxLength(256)

@@ -10,7 +10,7 @@ using Pitrix.Persistence;
 namespace Pitrix.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePitrixDbContext))]
-    [Migration("20261124204831_Catalog")]
+    [Migration("20261124211914_Catalog")]
     partial class Catalog
     {
         /// <inheritdoc />
@@ -274,6 +274,10 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RepoId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Screenshots")
                         .IsRequired()
                         .HasColumnType("TEXT");
 

@@ -12,7 +12,7 @@ using Pitrix.Persistence;
 namespace Pitrix.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPitrixDbContext))]
-    [Migration("20261124204839_Catalog")]
+    [Migration("20261124211931_Catalog")]
     partial class Catalog
     {
         /// <inheritdoc />
@@ -280,6 +280,10 @@ namespace Pitrix.Persistence.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.Property<string>("RepoId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Screenshots")
                         .IsRequired()
                         .HasColumnType("text");
 

@@ -208,6 +208,7 @@ namespace Pitrix.Persistence.Migrations.Postgres
                     Keywords = table.Column<string>(type: "text", nullable: false),
                     Maintainers = table.Column<string>(type: "text", nullable: false),
                     Sources = table.Column<string>(type: "text", nullable: false),
+                    Screenshots = table.Column<string>(type: "text", nullable: false),
                     PackageUrl = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: true),
                     Digest = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     PackageDigest = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),

@@ -207,6 +207,7 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                     Keywords = table.Column<string>(type: "TEXT", nullable: false),
                     Maintainers = table.Column<string>(type: "TEXT", nullable: false),
                     Sources = table.Column<string>(type: "TEXT", nullable: false),
+                    Screenshots = table.Column<string>(type: "TEXT", nullable: false),
                     PackageUrl = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: true),
                     Digest = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     PackageDigest = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
