@@ -11,7 +11,11 @@ namespace Pitrix.Catalog;
 /// are as visible as their repo. In a readable repo a user sees only active versions; those who may
 /// author in the repo (its managers and the developers of its group) also see versions in the workflow.
 /// </summary>
-public sealed record CatalogScope(IReadOnlyList<string> ReadableRepoIds, IReadOnlyList<string> AuthoredRepoIds);
+public sealed record CatalogScope(IReadOnlyList<string> ReadableRepoIds, IReadOnlyList<string> AuthoredRepoIds)
+{
+    /// <summary>The readable repos themselves, so callers need not load them again.</summary>
+    public IReadOnlyDictionary<string, Repo> Repos { get; init; } = new Dictionary<string, Repo>();
+}
 
 public static class CatalogAccess
 {
@@ -42,7 +46,10 @@ public static class CatalogAccess
         var readable = repos.Where(r => CanRead(principal, r)).ToList();
         return new CatalogScope(
             readable.Select(r => r.Id).ToList(),
-            principal is null ? [] : readable.Where(r => CanAuthor(principal, r)).Select(r => r.Id).ToList());
+            principal is null ? [] : readable.Where(r => CanAuthor(principal, r)).Select(r => r.Id).ToList())
+        {
+            Repos = readable.ToDictionary(r => r.Id, StringComparer.Ordinal),
+        };
     }
 
     /// <summary>Apps the scope sees: every app of an authored repo, and apps with an active version in other readable repos.</summary>

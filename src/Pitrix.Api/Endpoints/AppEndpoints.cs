@@ -102,7 +102,7 @@ public static class AppEndpoints
         if (provider is not null)
         {
             // Providers live on repos (few): resolve them to repo ids, or to a format for repos that name none.
-            var repos = await db.Repos.AsNoTracking().Where(r => scope.ReadableRepoIds.Contains(r.Id)).ToListAsync(cancellationToken);
+            var repos = scope.Repos.Values;
             var explicitIds = repos.Where(r => r.Providers.Contains(provider)).Select(r => r.Id).ToList();
             var implicitIds = repos.Where(r => r.Providers.Count == 0).Select(r => r.Id).ToList();
             var implicitFormat = provider == RuntimeMatching.Kubernetes ? PackageFormat.Helm : PackageFormat.VmCluster;
@@ -139,7 +139,7 @@ public static class AppEndpoints
             items = await ordered.Skip(list.Offset).Take(list.Limit).ToListAsync(cancellationToken);
         }
 
-        var dtos = await ToDtosAsync(db, items, cancellationToken);
+        var dtos = await ToDtosAsync(db, items, cancellationToken, scope);
         return TypedResults.Ok(new Page<AppDto>(dtos, total, list.Limit, list.Offset));
     }
 
@@ -693,14 +693,21 @@ public static class AppEndpoints
         }
     }
 
-    private static async Task<List<AppDto>> ToDtosAsync(PitrixDbContext db, IReadOnlyList<App> apps, CancellationToken cancellationToken)
+    private static async Task<List<AppDto>> ToDtosAsync(PitrixDbContext db, List<App> apps, CancellationToken cancellationToken, CatalogScope? scope = null)
     {
+        if (apps.Count == 0)
+        {
+            return [];
+        }
+
         var ids = apps.Select(a => a.Id).ToList();
         var repoIds = apps.Select(a => a.RepoId).Distinct().ToList();
         var categories = await db.AppCategories.AsNoTracking().Where(c => ids.Contains(c.AppId))
             .Join(db.Categories, ac => ac.CategoryId, c => c.Id, (ac, c) => new { ac.AppId, c.Id, c.Name })
             .ToListAsync(cancellationToken);
-        var repoNames = await db.Repos.AsNoTracking().Where(r => repoIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.Name, cancellationToken);
+        var repoNames = scope is not null && repoIds.All(scope.Repos.ContainsKey)
+            ? repoIds.ToDictionary(id => id, id => scope.Repos[id].Name, StringComparer.Ordinal)
+            : await db.Repos.AsNoTracking().Where(r => repoIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.Name, cancellationToken);
         var byApp = categories.ToLookup(c => c.AppId);
         return apps.Select(a => new AppDto(
             a.Id, a.RepoId, repoNames.GetValueOrDefault(a.RepoId) ?? "", a.Name, a.Format, a.Description, CatalogLinks.Icon(a.Icon, a.Id), a.Home, a.Keywords, a.Maintainers, a.Sources, a.Screenshots,

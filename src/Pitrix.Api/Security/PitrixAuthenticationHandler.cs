@@ -133,7 +133,7 @@ public sealed class PitrixAuthenticationHandler(
         var user = await db.Users.AsNoTracking()
             .Include(u => u.Roles)
             .Include(u => u.Groups)
-            .AsSplitQuery()
+            .AsSingleQuery()
             .SingleOrDefaultAsync(u => u.Id == userId, Context.RequestAborted);
         if (user is null || user.Disabled)
         {
