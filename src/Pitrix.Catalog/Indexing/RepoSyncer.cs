@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -186,7 +185,7 @@ public sealed partial class RepoSyncer(
 
         // Not async, so the parsed index is unreachable once this returns.
         static MergePlan Merge(Repo repo, byte[] body, List<App> apps, List<AppVersion> versions, SyncReport report, DateTimeOffset now) =>
-            IndexMerge.Apply(repo, RepoIndex.Parse(Decode(body)), apps, versions, report, now);
+            IndexMerge.Apply(repo, RepoIndex.Parse(body), apps, versions, report, now);
     }
 
     /// <summary>
@@ -407,17 +406,6 @@ public sealed partial class RepoSyncer(
 
         await db.SaveChangesAsync(CancellationToken.None);
         return sync;
-    }
-
-    private static string Decode(byte[] body)
-    {
-        var span = body.AsSpan();
-        if (span.StartsWith("\uFEFF"u8))
-        {
-            span = span[3..];
-        }
-
-        return Encoding.UTF8.GetString(span);
     }
 
     private static string? Clip(string? text, int max) => text is null ? null : SyncReport.Clip(text, max);
