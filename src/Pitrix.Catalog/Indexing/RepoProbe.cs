@@ -27,7 +27,7 @@ public sealed class RepoProbe(RepoSource source)
         try
         {
             var fetched = await source.FetchIndexAsync(url, credentials, null, null, cancellationToken);
-            var index = RepoIndex.Parse(System.Text.Encoding.UTF8.GetString(fetched.Body));
+            var index = RepoIndex.Parse(fetched.Body);
             var live = index.Entries.Values.Select(entries => entries.Count(e => !e.Removed)).Where(n => n > 0).ToList();
             return new RepoValidation(true, live.Count, live.Sum(), null, null);
         }

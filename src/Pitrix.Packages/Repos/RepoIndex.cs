@@ -1,6 +1,7 @@
 using System.Globalization;
 using Pitrix.Core.Versioning;
-using YamlDotNet.Core;
+using System.Runtime.InteropServices;
+using System.Text;
 using YamlDotNet.Serialization;
 
 namespace Pitrix.Packages.Repos;
@@ -14,8 +15,6 @@ public sealed class RepoIndex
     /// <summary>Largest index accepted. Default: 32 MiB.</summary>
     public const int MaxBytes = 32 * 1024 * 1024;
 
-    private const int MaxNodes = 2_000_000;
-
     public string ApiVersion { get; set; } = "v1";
 
     public string? Generated { get; set; }
@@ -26,64 +25,47 @@ public sealed class RepoIndex
     /// <summary>Top-level fields this model does not name.</summary>
     public Dictionary<string, object?> Extra { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Parses an index. Throws <see cref="PackageException"/>: <c>index.too_large</c>, <c>index.invalid_yaml</c>
+    /// (with line and column), <c>index.too_complex</c> (more than 2,000,000 nodes once aliases are expanded,
+    /// or an alias inside its own anchor), <c>index.too_deep</c> (nested deeper than 64 levels) or
+    /// <c>index.invalid</c> (naming the entry, as <c>entries.NAME[i]</c>).
+    /// </summary>
     public static RepoIndex Parse(string yaml)
     {
         if (yaml.Length > MaxBytes)
         {
-            throw new PackageException("index.too_large", $"The index is larger than {MaxBytes} bytes.", "index.yaml");
+            throw TooLarge();
         }
 
-        object? document;
-        try
+        using var reader = new StringReader(yaml);
+        return RepoIndexReader.Read(reader);
+    }
+
+    /// <summary>Parses an index from its UTF-8 bytes (a byte order mark is skipped), without decoding them into one string first.</summary>
+    public static RepoIndex Parse(ReadOnlyMemory<byte> utf8)
+    {
+        if (utf8.Length > MaxBytes)
         {
-            document = new DeserializerBuilder().Build().Deserialize<object>(yaml);
+            throw TooLarge();
         }
-        catch (YamlException ex)
+
+        using var stream = MemoryMarshal.TryGetArray(utf8, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(utf8.ToArray(), writable: false);
+        return Parse(stream);
+    }
+
+    /// <summary>Parses an index read from <paramref name="utf8"/> (UTF-8; a byte order mark is skipped), reading at most <see cref="MaxBytes"/>.</summary>
+    public static RepoIndex Parse(Stream utf8)
+    {
+        if (utf8.CanSeek && utf8.Length - utf8.Position > MaxBytes)
         {
-            throw new PackageException("index.invalid_yaml", $"Line {ex.Start.Line}, column {ex.Start.Column}: {ex.InnerException?.Message ?? ex.Message}", "index.yaml");
+            throw TooLarge();
         }
 
-        var budget = MaxNodes;
-        if (Plain(document, ref budget) is not Dictionary<string, object?> root)
-        {
-            throw new PackageException("index.invalid", "The index is not a YAML mapping.", "index.yaml");
-        }
-
-        var index = new RepoIndex();
-        foreach (var (key, value) in root)
-        {
-            switch (key)
-            {
-                case "apiVersion":
-                    index.ApiVersion = value as string ?? "v1";
-                    break;
-                case "generated":
-                    index.Generated = value as string;
-                    break;
-                case "entries" when value is null:
-                    break;
-                case "entries" when value is Dictionary<string, object?> entries:
-                    foreach (var (name, versions) in entries)
-                    {
-                        if (versions is not List<object?> list)
-                        {
-                            throw new PackageException("index.invalid", $"entries.{name} must be a list of versions.", "index.yaml");
-                        }
-
-                        index.Entries[name] = list.Select((v, i) => IndexEntry.FromYaml(name, i, v)).ToList();
-                    }
-
-                    break;
-                case "entries":
-                    throw new PackageException("index.invalid", "'entries' must be a mapping of app names to version lists.", "index.yaml");
-                default:
-                    index.Extra[key] = value;
-                    break;
-            }
-        }
-
-        index.Sort();
-        return index;
+        using var reader = new StreamReader(new BoundedStream(utf8, MaxBytes, TooLarge), Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: 16 * 1024);
+        return RepoIndexReader.Read(reader);
     }
 
     /// <summary>Adds an entry, replacing one of the same name and version.</summary>
@@ -124,7 +106,9 @@ public sealed class RepoIndex
         return new SerializerBuilder().WithQuotingNecessaryStrings().Build().Serialize(root);
     }
 
-    private void Sort()
+    private static PackageException TooLarge() => new("index.too_large", $"The index is larger than {MaxBytes} bytes.", "index.yaml");
+
+    internal void Sort()
     {
         foreach (var list in Entries.Values)
         {
@@ -142,47 +126,11 @@ public sealed class RepoIndex
             });
         }
     }
-
-    /// <summary>
-    /// Turns YamlDotNet's object graph into string-keyed dictionaries, lists and scalars, counting
-    /// nodes so that alias expansion ("billion laughs") cannot blow up memory.
-    /// </summary>
-    internal static object? Plain(object? node, ref int budget)
-    {
-        if (--budget < 0)
-        {
-            throw new PackageException("index.too_complex", $"The document has more than {MaxNodes} nodes (aliases expanding?).", "index.yaml");
-        }
-
-        switch (node)
-        {
-            case IDictionary<object, object?> map:
-                var result = new Dictionary<string, object?>(StringComparer.Ordinal);
-                foreach (var (key, value) in map)
-                {
-                    result[key?.ToString() ?? ""] = Plain(value, ref budget);
-                }
-
-                return result;
-            case IList<object?> list:
-                var items = new List<object?>(list.Count);
-                foreach (var item in list)
-                {
-                    items.Add(Plain(item, ref budget));
-                }
-
-                return items;
-            default:
-                return node;
-        }
-    }
 }
 
 /// <summary>One version of one app in a repository index.</summary>
 public sealed class IndexEntry
 {
-    private static readonly HashSet<string> Named = new(StringComparer.Ordinal) { "name", "version", "urls", "digest", "created", "removed" };
-
     public required string Name { get; init; }
 
     public required string Version { get; init; }
@@ -201,34 +149,26 @@ public sealed class IndexEntry
 
     public string? Format => Metadata.GetValueOrDefault("format") as string;
 
-    internal static IndexEntry FromYaml(string name, int position, object? value)
+    /// <summary>An entry from a plain value read before it was known to be one (an alias, say); the value is left as it was.</summary>
+    internal static IndexEntry? FromPlain(string name, int position, object? value, out PackageException? error)
     {
         if (value is not Dictionary<string, object?> map)
         {
-            throw new PackageException("index.invalid", $"entries.{name}[{position}] must be a mapping.", "index.yaml");
+            error = new PackageException("index.invalid", $"entries.{name}[{position}] must be a mapping.", "index.yaml");
+            return null;
         }
 
-        if (map.GetValueOrDefault("version") is not string version || version.Length == 0)
+        var fields = new Fields();
+        var metadata = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (key, item) in map)
         {
-            throw new PackageException("index.invalid", $"entries.{name}[{position}] has no version.", "index.yaml");
+            if (!fields.TrySet(key, item))
+            {
+                metadata[key] = item;
+            }
         }
 
-        var urls = map.GetValueOrDefault("urls") switch
-        {
-            List<object?> list => list.OfType<string>().ToList(),
-            string single => [single],
-            _ => [],
-        };
-        return new IndexEntry
-        {
-            Name = map.GetValueOrDefault("name") as string ?? name,
-            Version = version,
-            Urls = urls,
-            Digest = map.GetValueOrDefault("digest") as string,
-            Created = map.GetValueOrDefault("created") as string,
-            Removed = map.GetValueOrDefault("removed") is string removed && bool.TryParse(removed, out var r) && r,
-            Metadata = map.Where(p => !Named.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
-        };
+        return fields.Build(name, position, metadata, out error);
     }
 
     internal Dictionary<string, object?> ToYaml()
@@ -255,5 +195,70 @@ public sealed class IndexEntry
         }
 
         return new Dictionary<string, object?>(map, StringComparer.Ordinal);
+    }
+
+    /// <summary>The fields an entry names, collected while its mapping is read; a repeated key keeps its last value.</summary>
+    internal struct Fields
+    {
+        private object? _name;
+        private object? _version;
+        private object? _urls;
+        private object? _digest;
+        private object? _created;
+        private object? _removed;
+
+        /// <summary>Takes <paramref name="value"/> if <paramref name="key"/> is a named field; false leaves it to the metadata.</summary>
+        public bool TrySet(string key, object? value)
+        {
+            switch (key)
+            {
+                case "name":
+                    _name = value;
+                    return true;
+                case "version":
+                    _version = value;
+                    return true;
+                case "urls":
+                    _urls = value;
+                    return true;
+                case "digest":
+                    _digest = value;
+                    return true;
+                case "created":
+                    _created = value;
+                    return true;
+                case "removed":
+                    _removed = value;
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        public readonly IndexEntry? Build(string name, int position, Dictionary<string, object?> metadata, out PackageException? error)
+        {
+            if (_version is not string version || version.Length == 0)
+            {
+                error = new PackageException("index.invalid", $"entries.{name}[{position}] has no version.", "index.yaml");
+                return null;
+            }
+
+            error = null;
+            return new IndexEntry
+            {
+                Name = _name as string ?? name,
+                Version = version,
+                Urls = _urls switch
+                {
+                    List<object?> list => list.OfType<string>().ToList(),
+                    string single => [single],
+                    _ => [],
+                },
+                Digest = _digest as string,
+                Created = _created as string,
+                Removed = _removed is string removed && bool.TryParse(removed, out var r) && r,
+                Metadata = metadata,
+            };
+        }
     }
 }
