@@ -1,0 +1,142 @@
+namespace Pitrix.Core.Engine;
+
+/// <summary>Job status: pending → running → succeeded | failed | cancelled.</summary>
+public static class JobStatus
+{
+    public const string Pending = "pending";
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static bool IsFinal(string status) => status is Succeeded or Failed or Cancelled;
+}
+
+/// <summary>Task status: pending (waiting for dependencies) → ready → running → succeeded | failed | skipped | cancelled.</summary>
+public static class JobTaskStatus
+{
+    public const string Pending = "pending";
+    public const string Ready = "ready";
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string Skipped = "skipped";
+    public const string Cancelled = "cancelled";
+
+    public static bool IsFinal(string status) => status is Succeeded or Failed or Skipped or Cancelled;
+}
+
+/// <summary>One requested action on a cluster (create, stop, scale…), carried out as a DAG of tasks.</summary>
+public sealed class Job
+{
+    public required string Id { get; init; }
+
+    /// <summary>The cluster acted on (clusters arrive with the lifecycle API).</summary>
+    public required string ClusterId { get; init; }
+
+    public required string Action { get; init; }
+
+    public required string Status { get; set; }
+
+    public string? RequestedBy { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>The task whose final failure failed the job.</summary>
+    public string? FailedTaskId { get; set; }
+
+    public string? ErrorCode { get; set; }
+
+    public string? ErrorMessage { get; set; }
+}
+
+/// <summary>
+/// One step of a job. Stored before execution; leased by a worker (owner + expiry, renewed by
+/// heartbeat) while it runs, so a crashed worker's task is taken over once the lease lapses.
+/// </summary>
+public sealed class JobTask
+{
+    public required string Id { get; init; }
+
+    public required string JobId { get; init; }
+
+    /// <summary>Unique within the job; dependencies name keys.</summary>
+    public required string Key { get; init; }
+
+    /// <summary>What runs it (a handler registered for this kind: <c>run_instances</c>, <c>helm_install</c>…).</summary>
+    public required string Kind { get; init; }
+
+    public List<string> DependsOn { get; init; } = [];
+
+    /// <summary>Dependencies not yet succeeded; the task becomes ready at zero.</summary>
+    public int PendingDependencies { get; set; }
+
+    public required string Status { get; set; }
+
+    /// <summary>Passed to drivers so a retried task looks before it creates.</summary>
+    public required string IdempotencyKey { get; init; }
+
+    /// <summary>JSON input for the handler.</summary>
+    public string Input { get; init; } = "{}";
+
+    public int Attempts { get; set; }
+
+    public int MaxAttempts { get; init; } = 1;
+
+    public int TimeoutSeconds { get; init; } = 600;
+
+    public int BackoffBaseMilliseconds { get; init; } = 1000;
+
+    public int BackoffMaxMilliseconds { get; init; } = 60_000;
+
+    /// <summary>A ready task is not started before this (retry backoff).</summary>
+    public DateTimeOffset? NotBefore { get; set; }
+
+    public string? LeaseOwner { get; set; }
+
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
+
+    /// <summary>A compensation task runs only when the job fails (it undoes what the job created).</summary>
+    public bool Compensation { get; init; }
+
+    public string? Output { get; set; }
+
+    public string? ErrorCode { get; set; }
+
+    public string? ErrorMessage { get; set; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+}
+
+/// <summary>One run of a task, kept with its outcome, error and output tail.</summary>
+public sealed class JobTaskAttempt
+{
+    public required string Id { get; init; }
+
+    public required string TaskId { get; init; }
+
+    public int Number { get; init; }
+
+    public required string Worker { get; init; }
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>running, succeeded, failed, timed_out or lease_lost.</summary>
+    public required string Outcome { get; set; }
+
+    public string? ErrorCode { get; set; }
+
+    public string? ErrorMessage { get; set; }
+
+    public string? Output { get; set; }
+}
