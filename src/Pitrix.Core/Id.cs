@@ -41,4 +41,7 @@ public static class IdPrefix
     public const string AppVersion = "appv";
     public const string AppVersionEvent = "avev";
     public const string Category = "ctg";
+    public const string Job = "job";
+    public const string JobTask = "task";
+    public const string JobTaskAttempt = "att";
 }

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Pitrix.Core.Audit;
 using Pitrix.Core.Catalog;
+using Pitrix.Core.Engine;
 using Pitrix.Core.Identity;
 using Pitrix.Core.Runtimes;
 
@@ -48,6 +49,12 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<AppCategory> AppCategories => Set<AppCategory>();
 
     public DbSet<Blob> Blobs => Set<Blob>();
+
+    public DbSet<Job> Jobs => Set<Job>();
+
+    public DbSet<JobTask> JobTasks => Set<JobTask>();
+
+    public DbSet<JobTaskAttempt> JobTaskAttempts => Set<JobTaskAttempt>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -150,6 +157,49 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
             e.Property(a => a.ErrorCode).HasMaxLength(64);
         });
         OnCatalogCreating(modelBuilder);
+        OnEngineCreating(modelBuilder);
+    }
+
+    private static void OnEngineCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Job>(e =>
+        {
+            e.ToTable("jobs");
+            e.HasKey(j => j.Id);
+            e.Property(j => j.ClusterId).HasMaxLength(40);
+            e.Property(j => j.Action).HasMaxLength(32);
+            e.Property(j => j.Status).HasMaxLength(16);
+            e.Property(j => j.RequestedBy).HasMaxLength(64);
+            e.Property(j => j.ErrorCode).HasMaxLength(64);
+            e.HasIndex(j => new { j.ClusterId, j.CreatedAt });
+            e.HasIndex(j => j.Status);
+        });
+        modelBuilder.Entity<JobTask>(e =>
+        {
+            e.ToTable("job_tasks");
+            e.HasKey(t => t.Id);
+            e.Property(t => t.Key).HasMaxLength(128);
+            e.HasIndex(t => new { t.JobId, t.Key }).IsUnique();
+            e.Property(t => t.Kind).HasMaxLength(64);
+            e.Property(t => t.Status).HasMaxLength(16);
+            e.Property(t => t.IdempotencyKey).HasMaxLength(160);
+            e.Property(t => t.LeaseOwner).HasMaxLength(128);
+            e.Property(t => t.ErrorCode).HasMaxLength(64);
+            e.Property(t => t.DependsOn).AsJsonList();
+            e.HasIndex(t => new { t.Status, t.NotBefore });
+            e.HasIndex(t => new { t.Status, t.LeaseExpiresAt });
+            e.HasOne<Job>().WithMany().HasForeignKey(t => t.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<JobTaskAttempt>(e =>
+        {
+            e.ToTable("job_task_attempts");
+            e.HasKey(a => a.Id);
+            e.HasIndex(a => new { a.TaskId, a.Number }).IsUnique();
+            e.Property(a => a.Worker).HasMaxLength(128);
+            e.Property(a => a.Outcome).HasMaxLength(16);
+            e.Property(a => a.ErrorCode).HasMaxLength(64);
+            e.HasOne<JobTask>().WithMany().HasForeignKey(a => a.TaskId).OnDelete(DeleteBehavior.Cascade);
+        });
     }
 
     private static void OnCatalogCreating(ModelBuilder modelBuilder)
