@@ -127,45 +127,55 @@ public static class TaskLedger
     public static async Task<bool> CompleteAsync(PitrixDbContext db, string taskId, string owner, string? output, DateTimeOffset now, CancellationToken cancellationToken)
     {
         db.ChangeTracker.Clear();
-        var task = await HeldAsync(db, taskId, owner, cancellationToken);
-        if (task is null)
+        var task = await db.JobTasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == taskId, cancellationToken);
+        var won = task is null ? 0 : await db.JobTasks
+            .Where(t => t.Id == taskId && t.LeaseOwner == owner && t.Status == JobTaskStatus.Running)
+            .ExecuteUpdateAsync(
+                u => u.SetProperty(t => t.Status, JobTaskStatus.Succeeded)
+                    .SetProperty(t => t.Output, output)
+                    .SetProperty(t => t.FinishedAt, now)
+                    .SetProperty(t => t.LeaseOwner, (string?)null)
+                    .SetProperty(t => t.LeaseExpiresAt, (DateTimeOffset?)null),
+                cancellationToken);
+        if (won == 0)
         {
             return false;
         }
 
-        task.Status = JobTaskStatus.Succeeded;
-        task.Output = output;
-        task.FinishedAt = now;
-        task.LeaseOwner = null;
-        task.LeaseExpiresAt = null;
-        await FinishAttemptAsync(db, task, "succeeded", null, null, output, now, cancellationToken);
-        var siblings = await db.JobTasks.Where(t => t.JobId == task.JobId && t.Id != task.Id).ToListAsync(cancellationToken);
-        foreach (var dependent in siblings.Where(t => t.Status == JobTaskStatus.Pending && t.DependsOn.Contains(task.Key)))
-        {
-            dependent.PendingDependencies--;
-            if (dependent.PendingDependencies <= 0 && !dependent.Compensation)
-            {
-                dependent.Status = JobTaskStatus.Ready;
-            }
-        }
-
-        var job = await db.Jobs.SingleAsync(j => j.Id == task.JobId, cancellationToken);
-        var work = siblings.Where(t => !t.Compensation).Append(task);
-        if (job.Status == JobStatus.Running && work.All(t => t.Status == JobTaskStatus.Succeeded))
-        {
-            job.Status = JobStatus.Succeeded;
-            job.FinishedAt = now;
-            foreach (var compensation in siblings.Where(t => t.Compensation))
-            {
-                compensation.Status = JobTaskStatus.Skipped;
-            }
-        }
-        else if (task.Compensation && job.Status == JobStatus.Failed && siblings.Where(t => t.Compensation).All(t => JobTaskStatus.IsFinal(t.Status)))
-        {
-            job.FinishedAt = now;
-        }
-
+        await FinishAttemptAsync(db, task!, "succeeded", null, null, output, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+
+        // Dependents are released with atomic decrements: siblings finishing at the same moment in other
+        // workers must not overwrite each other's counts.
+        var siblings = await db.JobTasks.AsNoTracking().Where(t => t.JobId == task!.JobId && t.Id != taskId).Select(t => new { t.Id, t.DependsOn }).ToListAsync(cancellationToken);
+        var dependents = siblings.Where(t => t.DependsOn.Contains(task!.Key)).Select(t => t.Id).ToList();
+        if (dependents.Count > 0)
+        {
+            await db.JobTasks.Where(t => dependents.Contains(t.Id) && t.Status == JobTaskStatus.Pending)
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.PendingDependencies, t => t.PendingDependencies - 1), cancellationToken);
+            await db.JobTasks.Where(t => dependents.Contains(t.Id) && t.Status == JobTaskStatus.Pending && !t.Compensation && t.PendingDependencies <= 0)
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, JobTaskStatus.Ready), cancellationToken);
+        }
+
+        // Checked after this task's own update is committed, so of two last tasks finishing together at
+        // least the later one sees both done.
+        var jobId = task!.JobId;
+        if (!await db.JobTasks.AnyAsync(t => t.JobId == jobId && !t.Compensation && t.Status != JobTaskStatus.Succeeded, cancellationToken))
+        {
+            var finished = await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Running)
+                .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, JobStatus.Succeeded).SetProperty(j => j.FinishedAt, now), cancellationToken);
+            if (finished == 1)
+            {
+                await db.JobTasks.Where(t => t.JobId == jobId && t.Compensation && t.Status == JobTaskStatus.Pending)
+                    .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, JobTaskStatus.Skipped), cancellationToken);
+            }
+        }
+        else if (task.Compensation && !await db.JobTasks.AnyAsync(t => t.JobId == jobId && t.Compensation && t.Status != JobTaskStatus.Succeeded && t.Status != JobTaskStatus.Failed && t.Status != JobTaskStatus.Skipped, cancellationToken))
+        {
+            await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Failed && j.FinishedAt == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(j => j.FinishedAt, now), cancellationToken);
+        }
+
         return true;
     }
 

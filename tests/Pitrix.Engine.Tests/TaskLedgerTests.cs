@@ -13,6 +13,10 @@ public abstract class LedgerDatabase : IAsyncLifetime
 
     public abstract string Kind { get; }
 
+    public string Provider => (_database ?? throw new InvalidOperationException("Not started.")).Provider;
+
+    public string ConnectionString => (_database ?? throw new InvalidOperationException("Not started.")).ConnectionString;
+
     private string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("pitrix-engine-").FullName;
 
     public PitrixDbContext Open()
@@ -190,9 +194,11 @@ public abstract class TaskLedgerTests(LedgerDatabase database)
             jobId = (await TaskLedger.EnqueueAsync(db, Cluster(), plan, null, now, CancellationToken.None)).Value!.Id;
         }
 
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         async Task<List<string>> WorkerAsync(string owner)
         {
             await using var db = database.Open();
+            await start.Task;
             var mine = new List<string>();
             while (true)
             {
@@ -203,11 +209,13 @@ public abstract class TaskLedgerTests(LedgerDatabase database)
                 }
 
                 mine.AddRange(claimed.Select(t => t.Id));
-                await Task.Delay(1);
+                await Task.Delay(5);
             }
         }
 
-        var results = await Task.WhenAll(WorkerAsync("w1"), WorkerAsync("w2"), WorkerAsync("w3"));
+        var workers = new[] { WorkerAsync("w1"), WorkerAsync("w2"), WorkerAsync("w3") };
+        start.SetResult();
+        var results = await Task.WhenAll(workers);
         var all = results.SelectMany(r => r).ToList();
         Assert.Equal(60, all.Count);
         Assert.Equal(60, all.Distinct().Count());
