@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,14 +14,6 @@ using Pitrix.Testing;
 using Xunit;
 
 namespace Pitrix.Catalog.Tests.Indexing;
-
-/// <summary>A reversible stand-in for the server's key ring: the tests only need secrets to round-trip.</summary>
-public sealed class PlainProtector : ISecretProtector
-{
-    public string Protect(string plaintext) => "plain:" + plaintext;
-
-    public string Unprotect(string ciphertext) => ciphertext.StartsWith("plain:", StringComparison.Ordinal) ? ciphertext[6..] : throw new InvalidOperationException("Not protected by this key ring.");
-}
 
 /// <summary>
 /// The catalog's real services on a real database (one per fixture) and a real HTTP repo server. Each
@@ -49,7 +42,7 @@ public abstract class IndexerFixture : IAsyncLifetime
     {
         Directory.CreateDirectory(WorkDirectory);
         _database = DatabaseKind == "postgres" ? await TestDatabase.PostgresAsync() : TestDatabase.Sqlite(WorkDirectory);
-        _services = BuildServices(_database, instanceId: "test-instance");
+        _services = BuildServices(_database, WorkDirectory, instanceId: "test-instance");
         await using (var scope = _services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<PitrixDbContext>().Database.MigrateAsync();
@@ -59,9 +52,9 @@ public abstract class IndexerFixture : IAsyncLifetime
     }
 
     /// <summary>A second "server instance" on the same database, as when several run on one PostgreSQL.</summary>
-    public ServiceProvider OtherInstance(string instanceId) => BuildServices(_database!, instanceId);
+    public ServiceProvider OtherInstance(string instanceId) => BuildServices(_database!, WorkDirectory, instanceId);
 
-    private static ServiceProvider BuildServices(TestDatabase database, string instanceId)
+    private static ServiceProvider BuildServices(TestDatabase database, string keysDirectory, string instanceId)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -74,7 +67,9 @@ public abstract class IndexerFixture : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddPitrixPersistence(new DatabaseOptions { Provider = database.Provider, ConnectionString = database.ConnectionString });
-        services.AddSingleton<ISecretProtector, PlainProtector>();
+        // The server's real key ring (ASP.NET Data Protection), in the fixture's own directory.
+        services.AddDataProtection().SetApplicationName("pitrix").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(keysDirectory, "keys")));
+        services.AddSingleton<ISecretProtector, Pitrix.Api.Security.SecretProtector>();
         services.AddPitrixCatalog(configuration);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
@@ -129,7 +124,7 @@ public abstract class IndexerFixture : IAsyncLifetime
                 Name = "repo-" + name,
                 Type = url.StartsWith("file:", StringComparison.Ordinal) ? RepoType.File : RepoType.Http,
                 Url = url,
-                CredentialCiphertext = credential?.Protect(new PlainProtector()),
+                CredentialCiphertext = credential?.Protect(Services.GetRequiredService<ISecretProtector>()),
                 OwnerId = user.Id,
                 FetchPackages = fetchPackages,
                 SyncIntervalSeconds = syncIntervalSeconds,
