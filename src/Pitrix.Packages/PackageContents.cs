@@ -23,8 +23,6 @@ public sealed class PackageContents
 
     public required string Sha256 { get; init; }
 
-    public long Size { get; init; }
-
     public IReadOnlyList<(string Name, string? Email, string? Url)> Maintainers { get; init; } = [];
 
     public IReadOnlyList<string> Sources { get; init; } = [];
@@ -59,7 +57,6 @@ public sealed class PackageContents
             {
                 Summary = summary,
                 Sha256 = read.Sha256,
-                Size = archive.LongLength,
                 Maintainers = metadata.Maintainers.Where(m => !string.IsNullOrWhiteSpace(m.Name)).Select(m => (m.Name!, m.Email, m.Url)).ToList(),
                 Sources = metadata.Sources,
                 Screenshots = metadata.Screenshots,
@@ -75,7 +72,6 @@ public sealed class PackageContents
         {
             Summary = summary,
             Sha256 = read.Sha256,
-            Size = archive.LongLength,
             Maintainers = chart.Metadata["maintainers"] is JsonArray maintainers
                 ? maintainers.OfType<JsonObject>().Where(m => m["name"] is not null).Select(m => ((string)m["name"]!, (string?)m["email"], (string?)m["url"])).ToList()
                 : [],

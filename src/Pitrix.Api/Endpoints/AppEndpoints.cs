@@ -65,10 +65,9 @@ public static class AppEndpoints
         ListQuery list, string? category, string? repo, string? format, string? provider, string? status,
         Caller caller, PitrixDbContext db, ProviderRegistry providers, CancellationToken cancellationToken)
     {
-        var errors = list.Validate(AppSorts) is { } invalid ? invalid : null;
-        if (errors is not null)
+        if (list.Validate(AppSorts) is { } invalid)
         {
-            return Problems.From(errors);
+            return Problems.From(invalid);
         }
 
         if (status is not null && status != "any" && status is not ("active" or "suspended" or "draft" or "removed" or "deleted"))
@@ -547,7 +546,7 @@ public static class AppEndpoints
             return Problems.From(new Error(ErrorKind.Unavailable, ex.Code, $"The package of {app.Name} {version.Version} is not usable: {ex.Message}"));
         }
 
-        return TypedResults.File(package, "application/gzip", $"{app.Name}-{version.Version}.tgz", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{BlobStore.DigestOf(package)}\""));
+        return TypedResults.File(package, "application/gzip", $"{app.Name}-{version.Version}.tgz", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{version.PackageDigest ?? BlobStore.DigestOf(package)}\""));
     }
 
     private static async Task<Results<Ok<List<AppVersionEventDto>>, ProblemHttpResult>> EventsAsync(string id, Caller caller, PitrixDbContext db, CancellationToken cancellationToken)

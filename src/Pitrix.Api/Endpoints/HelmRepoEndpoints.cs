@@ -54,7 +54,9 @@ public static class HelmRepoEndpoints
             query = query.Where(v => v.Format == wanted);
         }
 
-        var rows = await query.Join(db.Apps, v => v.AppId, a => a.Id, (v, a) => new { Version = v, AppName = a.Name }).ToListAsync(cancellationToken);
+        // Newest first within each chart, by the semver sort key stored with each version.
+        var rows = await query.Join(db.Apps, v => v.AppId, a => a.Id, (v, a) => new { Version = v, AppName = a.Name })
+            .OrderByDescending(x => x.Version.SortKey).ToListAsync(cancellationToken);
         var request = context.Request;
         var baseUrl = $"{request.Scheme}://{request.Host}{request.PathBase}/api/v1";
         var index = new RepoIndex { Generated = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK", CultureInfo.InvariantCulture) };
@@ -97,11 +99,6 @@ public static class HelmRepoEndpoints
                 Created = v.Created ?? v.CreatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK", CultureInfo.InvariantCulture),
                 Metadata = metadata,
             });
-        }
-
-        foreach (var list in index.Entries.Values)
-        {
-            list.Sort((a, b) => string.CompareOrdinal(Core.Versioning.SemVersion.SortKeyOf(b.Version), Core.Versioning.SemVersion.SortKeyOf(a.Version)));
         }
 
         return Results.Text(index.ToYaml(), "application/x-yaml", Encoding.UTF8);

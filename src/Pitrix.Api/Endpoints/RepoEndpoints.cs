@@ -1,4 +1,3 @@
-using System.Linq.Expressions;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -29,7 +28,7 @@ public static partial class RepoEndpoints
     public const int MinSyncIntervalSeconds = 60;
     public const int MaxSyncIntervalSeconds = 7 * 24 * 3600;
 
-    private static readonly Dictionary<string, Expression<Func<Repo, object?>>> SortKeys = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, Func<Repo, object?>> SortKeys = new(StringComparer.Ordinal)
     {
         ["name"] = r => r.Name,
         ["created_at"] = r => r.CreatedAt,
@@ -196,32 +195,20 @@ public static partial class RepoEndpoints
             return Problems.From(invalid);
         }
 
+        if (QueryFilters.ParseVisibility(visibility, out var wanted) is { } badVisibility)
+        {
+            return Problems.From(badVisibility);
+        }
+
+        // Repos are few, and the scope has already loaded every readable one: filter and page in memory.
         var scope = await CatalogAccess.ScopeAsync(db, caller.Principal, cancellationToken);
-        var readable = scope.ReadableRepoIds;
-        var query = db.Repos.AsNoTracking().Where(r => readable.Contains(r.Id));
-        if (type is not null)
-        {
-            query = query.Where(r => r.Type == type);
-        }
-
-        if (visibility is not null)
-        {
-            if (!Enum.TryParse<Visibility>(visibility, ignoreCase: true, out var v) || !Enum.IsDefined(v))
-            {
-                return Problems.From(new FieldErrors().Add("visibility", "Must be private, group or public.").ToError()!);
-            }
-
-            query = query.Where(r => r.Visibility == v);
-        }
-
-        if (list.Q is { } q)
-        {
-            query = query.Where(r => r.Name.Contains(q) || (r.Description != null && r.Description.Contains(q)));
-        }
-
-        // Repos are few and providers is a JSON column: filter and page in memory.
-        var all = (await query.ToListAsync(cancellationToken)).Where(r => provider is null || r.Providers.Contains(provider)).ToList();
-        var key = SortKeys[list.Sort?.TrimStart('-') ?? "name"].Compile();
+        var all = scope.Repos.Values
+            .Where(r => type is null || r.Type == type)
+            .Where(r => wanted is null || r.Visibility == wanted)
+            .Where(r => provider is null || r.Providers.Contains(provider))
+            .Where(r => list.Q is not { } q || r.Name.Contains(q, StringComparison.OrdinalIgnoreCase) || (r.Description?.Contains(q, StringComparison.OrdinalIgnoreCase) ?? false))
+            .ToList();
+        var key = SortKeys[list.Sort?.TrimStart('-') ?? "name"];
         var sorted = list.Sort?.StartsWith('-') == true ? all.OrderByDescending(key) : all.OrderBy(key);
         var items = sorted.Skip(list.Offset).Take(list.Limit).ToList();
         var syncs = await LastSyncsAsync(db, items, cancellationToken);
@@ -549,12 +536,7 @@ public static partial class RepoEndpoints
     /// <summary>Visibility rules of every resource, plus: the groups a repo is shared with must exist.</summary>
     private static async Task<Error?> CheckPlacementAsync(PitrixDbContext db, Principal principal, Visibility visibility, string? groupId, List<string> groupIds, CancellationToken cancellationToken)
     {
-        if (visibility == Visibility.Group && groupIds.Count == 0)
-        {
-            return Error.Validation("validation.failed", "Visibility 'group' needs the groups to share with.", new Dictionary<string, string[]> { ["group_ids"] = ["Required when visibility is 'group' (or give group_id)."] });
-        }
-
-        if (AccessPolicy.CheckPlacement(principal, visibility, groupId) is { } denied && !(visibility == Visibility.Group && groupId is null))
+        if (AccessPolicy.CheckPlacement(principal, visibility, groupId, groupIds) is { } denied)
         {
             return denied;
         }

@@ -62,13 +62,13 @@ public static class RuntimeEndpoints
             query = query.Where(r => r.OwnerId == ownerId);
         }
 
-        if (visibility is not null)
+        if (QueryFilters.ParseVisibility(visibility, out var wanted) is { } badVisibility)
         {
-            if (!Enum.TryParse<Visibility>(visibility, ignoreCase: true, out var v) || !Enum.IsDefined(v))
-            {
-                return Problems.From(new FieldErrors().Add("visibility", "Must be private, group or public.").ToError()!);
-            }
+            return Problems.From(badVisibility);
+        }
 
+        if (wanted is { } v)
+        {
             query = query.Where(r => r.Visibility == v);
         }
 

@@ -12,8 +12,6 @@ public sealed record RepoCredential(
     [property: JsonPropertyName("password")] string? Password,
     [property: JsonPropertyName("bearer_token")] string? BearerToken)
 {
-    public bool IsEmpty => Username is null && Password is null && BearerToken is null;
-
     public string Protect(ISecretProtector protector) => protector.Protect(JsonSerializer.Serialize(this));
 
     public static RepoCredential? Unprotect(ISecretProtector protector, string? ciphertext) =>

@@ -42,15 +42,22 @@ public static class AccessPolicy
     /// <summary>
     /// Checks that the caller may give a new or changed resource this visibility and group: public
     /// resources are created by admins only, and a group must be one the caller belongs to or manages.
+    /// A resource shared with several groups (<see cref="ISharedWithGroups"/>) passes them as
+    /// <paramref name="sharedGroupIds"/>: visibility 'group' then needs those, not an owning group.
     /// </summary>
-    public static Error? CheckPlacement(Principal principal, Visibility visibility, string? groupId)
+    public static Error? CheckPlacement(Principal principal, Visibility visibility, string? groupId, IReadOnlyCollection<string>? sharedGroupIds = null)
     {
         if (visibility == Visibility.Public && !principal.IsAdmin)
         {
             return Error.Forbidden("access.public_requires_admin", "Only an admin can make a resource public.");
         }
 
-        if (visibility == Visibility.Group && groupId is null)
+        if (visibility == Visibility.Group && sharedGroupIds is { Count: 0 })
+        {
+            return Error.Validation("validation.failed", "Visibility 'group' needs the groups to share with.", new Dictionary<string, string[]> { ["group_ids"] = ["Required when visibility is 'group' (or give group_id)."] });
+        }
+
+        if (visibility == Visibility.Group && groupId is null && sharedGroupIds is null)
         {
             return Error.Validation("validation.failed", "Visibility 'group' needs a group.", new Dictionary<string, string[]> { ["group_id"] = ["Required when visibility is 'group'."] });
         }
