@@ -56,6 +56,8 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
 
     public DbSet<JobTaskAttempt> JobTaskAttempts => Set<JobTaskAttempt>();
 
+    public DbSet<EngineEvent> Events => Set<EngineEvent>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<User>(e =>
@@ -171,6 +173,7 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
             e.Property(j => j.Status).HasMaxLength(16);
             e.Property(j => j.RequestedBy).HasMaxLength(64);
             e.Property(j => j.ErrorCode).HasMaxLength(64);
+            e.Property(j => j.RuntimeId).HasMaxLength(40);
             e.HasIndex(j => new { j.ClusterId, j.CreatedAt });
             e.HasIndex(j => j.Status);
         });
@@ -186,7 +189,12 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
             e.Property(t => t.LeaseOwner).HasMaxLength(128);
             e.Property(t => t.ErrorCode).HasMaxLength(64);
             e.Property(t => t.DependsOn).AsJsonList();
+            e.Property(t => t.ClusterId).HasMaxLength(40);
+            e.Property(t => t.RuntimeId).HasMaxLength(40);
             e.HasIndex(t => new { t.Status, t.NotBefore });
+
+            // Claims take the oldest ready tasks first.
+            e.HasIndex(t => new { t.Status, t.CreatedAt });
             e.HasIndex(t => new { t.Status, t.LeaseExpiresAt });
             e.HasOne<Job>().WithMany().HasForeignKey(t => t.JobId).OnDelete(DeleteBehavior.Cascade);
         });
@@ -199,6 +207,15 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
             e.Property(a => a.Outcome).HasMaxLength(16);
             e.Property(a => a.ErrorCode).HasMaxLength(64);
             e.HasOne<JobTask>().WithMany().HasForeignKey(a => a.TaskId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<EngineEvent>(e =>
+        {
+            e.ToTable("events");
+            e.HasKey(v => v.Seq);
+            e.Property(v => v.Seq).ValueGeneratedOnAdd();
+            e.Property(v => v.ClusterId).HasMaxLength(40);
+            e.Property(v => v.Type).HasMaxLength(64);
+            e.HasIndex(v => new { v.ClusterId, v.Seq });
         });
     }
 

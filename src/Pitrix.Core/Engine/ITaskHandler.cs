@@ -1,7 +1,10 @@
 namespace Pitrix.Core.Engine;
 
-/// <summary>What a task handler is given: the task (with its idempotency key, which drivers use to look before they create) and its input.</summary>
-public sealed record TaskContext(string TaskId, string JobId, string Key, string Kind, string IdempotencyKey, string Input, int Attempt);
+/// <summary>
+/// What a task handler is given: the task (with its idempotency key, which drivers use to look before
+/// they create), its input, and the cluster and runtime its job acts on.
+/// </summary>
+public sealed record TaskContext(string TaskId, string JobId, string Key, string Kind, string IdempotencyKey, string Input, int Attempt, string ClusterId = "", string? RuntimeId = null);
 
 /// <summary>How a task run ended. A retryable failure is retried under the task's retry policy.</summary>
 public sealed record TaskOutcome(bool Succeeded, string? Output, string? ErrorCode = null, string? ErrorMessage = null, bool Retryable = false)

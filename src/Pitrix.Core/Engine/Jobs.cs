@@ -34,6 +34,9 @@ public sealed class Job
     /// <summary>The cluster acted on (clusters arrive with the lifecycle API).</summary>
     public required string ClusterId { get; init; }
 
+    /// <summary>The runtime the job acts on, copied to its tasks for per-runtime concurrency limits.</summary>
+    public string? RuntimeId { get; init; }
+
     public required string Action { get; init; }
 
     public required string Status { get; set; }
@@ -44,6 +47,7 @@ public sealed class Job
 
     public DateTimeOffset? StartedAt { get; set; }
 
+    /// <summary>Set when nothing of the job runs any more: its last task, or its last compensation, has finished.</summary>
     public DateTimeOffset? FinishedAt { get; set; }
 
     /// <summary>The task whose final failure failed the job.</summary>
@@ -63,6 +67,12 @@ public sealed class JobTask
     public required string Id { get; init; }
 
     public required string JobId { get; init; }
+
+    /// <summary>The job's cluster, copied so task events and handlers need not load the job.</summary>
+    public string ClusterId { get; init; } = "";
+
+    /// <summary>The job's runtime, copied so claims can apply per-runtime limits.</summary>
+    public string? RuntimeId { get; init; }
 
     /// <summary>Unique within the job; dependencies name keys.</summary>
     public required string Key { get; init; }
@@ -85,7 +95,11 @@ public sealed class JobTask
 
     public int Attempts { get; set; }
 
-    public int MaxAttempts { get; init; } = 1;
+    /// <summary>Attempts allowed in total; a retried job raises it by <see cref="AttemptBudget"/> so attempt history is kept.</summary>
+    public int MaxAttempts { get; set; } = 1;
+
+    /// <summary>The attempts the plan gave the task (its retry policy), granted again when its job is retried.</summary>
+    public int AttemptBudget { get; init; } = 1;
 
     public int TimeoutSeconds { get; init; } = 600;
 
@@ -95,6 +109,13 @@ public sealed class JobTask
 
     /// <summary>A ready task is not started before this (retry backoff).</summary>
     public DateTimeOffset? NotBefore { get; set; }
+
+    /// <summary>
+    /// When the task last became ready to run (enqueued, released by its dependencies, readied by a
+    /// failure or retry; for a retry after backoff, its <see cref="NotBefore"/>). Scheduling latency is
+    /// the start of the attempt minus this.
+    /// </summary>
+    public DateTimeOffset? ReadyAt { get; set; }
 
     public string? LeaseOwner { get; set; }
 
@@ -131,7 +152,7 @@ public sealed class JobTaskAttempt
 
     public DateTimeOffset? FinishedAt { get; set; }
 
-    /// <summary>running, succeeded, failed, timed_out or lease_lost.</summary>
+    /// <summary>running, succeeded, failed, timed_out, lease_lost or cancelled.</summary>
     public required string Outcome { get; set; }
 
     public string? ErrorCode { get; set; }

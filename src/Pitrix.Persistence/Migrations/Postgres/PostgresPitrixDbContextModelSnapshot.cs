@@ -640,6 +640,44 @@ namespace Pitrix.Persistence.Migrations.Postgres
                     b.ToTable("repo_syncs", (string)null);
                 });
 
+            modelBuilder.Entity("Pitrix.Core.Engine.EngineEvent", b =>
+                {
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Seq"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ClusterId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("Data")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("JobId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("TaskId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Seq");
+
+                    b.HasIndex("ClusterId", "Seq");
+
+                    b.ToTable("events", (string)null);
+                });
+
             modelBuilder.Entity("Pitrix.Core.Engine.Job", b =>
                 {
                     b.Property<string>("Id")
@@ -675,6 +713,10 @@ namespace Pitrix.Persistence.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("RuntimeId")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -697,6 +739,9 @@ namespace Pitrix.Persistence.Migrations.Postgres
                     b.Property<string>("Id")
                         .HasColumnType("text");
 
+                    b.Property<int>("AttemptBudget")
+                        .HasColumnType("integer");
+
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
@@ -705,6 +750,11 @@ namespace Pitrix.Persistence.Migrations.Postgres
 
                     b.Property<int>("BackoffMaxMilliseconds")
                         .HasColumnType("integer");
+
+                    b.Property<string>("ClusterId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
 
                     b.Property<bool>("Compensation")
                         .HasColumnType("boolean");
@@ -768,6 +818,13 @@ namespace Pitrix.Persistence.Migrations.Postgres
                     b.Property<int>("PendingDependencies")
                         .HasColumnType("integer");
 
+                    b.Property<DateTimeOffset?>("ReadyAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RuntimeId")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -783,6 +840,8 @@ namespace Pitrix.Persistence.Migrations.Postgres
 
                     b.HasIndex("JobId", "Key")
                         .IsUnique();
+
+                    b.HasIndex("Status", "CreatedAt");
 
                     b.HasIndex("Status", "LeaseExpiresAt");
 

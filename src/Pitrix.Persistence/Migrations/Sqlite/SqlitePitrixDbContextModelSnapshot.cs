@@ -634,6 +634,42 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                     b.ToTable("repo_syncs", (string)null);
                 });
 
+            modelBuilder.Entity("Pitrix.Core.Engine.EngineEvent", b =>
+                {
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClusterId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Data")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("JobId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Seq");
+
+                    b.HasIndex("ClusterId", "Seq");
+
+                    b.ToTable("events", (string)null);
+                });
+
             modelBuilder.Entity("Pitrix.Core.Engine.Job", b =>
                 {
                     b.Property<string>("Id")
@@ -669,6 +705,10 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("RuntimeId")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("StartedAt")
                         .HasColumnType("INTEGER");
 
@@ -691,6 +731,9 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                     b.Property<string>("Id")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("AttemptBudget")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
 
@@ -699,6 +742,11 @@ namespace Pitrix.Persistence.Migrations.Sqlite
 
                     b.Property<int>("BackoffMaxMilliseconds")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClusterId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
 
                     b.Property<bool>("Compensation")
                         .HasColumnType("INTEGER");
@@ -762,6 +810,13 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                     b.Property<int>("PendingDependencies")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("ReadyAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RuntimeId")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("StartedAt")
                         .HasColumnType("INTEGER");
 
@@ -777,6 +832,8 @@ namespace Pitrix.Persistence.Migrations.Sqlite
 
                     b.HasIndex("JobId", "Key")
                         .IsUnique();
+
+                    b.HasIndex("Status", "CreatedAt");
 
                     b.HasIndex("Status", "LeaseExpiresAt");
 
