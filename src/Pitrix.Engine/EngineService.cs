@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,17 +15,32 @@ public sealed class EngineOptions
 {
     public const string SectionName = "Engine";
 
-    /// <summary>Names this worker in leases; unique per process.</summary>
+    /// <summary>Names this worker in leases; unique per process. Default: machine/process id/random suffix.</summary>
     public string InstanceId { get; set; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
 
-    /// <summary>How often an idle worker looks for ready tasks.</summary>
+    /// <summary>
+    /// How often an idle worker looks for ready tasks when nothing wakes it (tasks released in this
+    /// process and, on PostgreSQL, NOTIFY from other processes wake it at once). Default: 00:00:00.500.
+    /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>A task's lease; renewed every third of it while the task runs.</summary>
+    /// <summary>A task's lease; renewed every third of it while the task runs. Default: 00:00:30.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Tasks this process runs at once.</summary>
+    /// <summary>Tasks this process runs at once. Default: 20.</summary>
     public int MaxConcurrentTasks { get; set; } = 20;
+
+    /// <summary>Tasks running at once across every engine process on the database; 0 for no limit. Default: 0.</summary>
+    public int GlobalMaxRunningTasks { get; set; }
+
+    /// <summary>Tasks running at once per runtime across every engine process; 0 for no limit. Default: 0.</summary>
+    public int MaxTasksPerRuntime { get; set; }
+
+    /// <summary>Per-runtime overrides of <see cref="MaxTasksPerRuntime"/> (<c>Engine:RuntimeLimits:{runtimeId}</c>; 0 for no limit). Default: none.</summary>
+    public Dictionary<string, int> RuntimeLimits { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The claim limits these settings make.</summary>
+    public ClaimLimits ClaimLimits => new(GlobalMaxRunningTasks, MaxTasksPerRuntime, RuntimeLimits);
 }
 
 public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
@@ -33,6 +50,9 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
         : options.LeaseDuration < TimeSpan.FromSeconds(1) ? ValidateOptionsResult.Fail("Engine:LeaseDuration must be at least 1 second.")
         : options.PollInterval <= TimeSpan.Zero ? ValidateOptionsResult.Fail("Engine:PollInterval must be positive.")
         : string.IsNullOrWhiteSpace(options.InstanceId) ? ValidateOptionsResult.Fail("Engine:InstanceId must not be empty.")
+        : options.GlobalMaxRunningTasks < 0 ? ValidateOptionsResult.Fail("Engine:GlobalMaxRunningTasks must be 0 (no limit) or more.")
+        : options.MaxTasksPerRuntime < 0 ? ValidateOptionsResult.Fail("Engine:MaxTasksPerRuntime must be 0 (no limit) or more.")
+        : options.RuntimeLimits.FirstOrDefault(l => l.Value < 0) is { Key: not null } negative ? ValidateOptionsResult.Fail($"Engine:RuntimeLimits:{negative.Key} must be 0 (no limit) or more.")
         : ValidateOptionsResult.Success;
 }
 
@@ -40,38 +60,45 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
 /// An engine worker (server role <c>engine</c>): claims ready tasks under a lease, runs each with its
 /// handler under the task's timeout while heartbeating, and records the outcome. Several workers —
 /// threads or processes on one PostgreSQL — share the work through the ledger's conditional claims.
+/// It claims again as soon as a task finishes or the <see cref="EngineSignal"/> says tasks became ready,
+/// polling only as the fallback; a task cancelled in the ledger is noticed through the same signal (or at
+/// the next heartbeat), its handler cancelled and its result discarded.
 /// </summary>
 public sealed partial class EngineService(
     IServiceScopeFactory scopes,
     IEnumerable<ITaskHandler> handlers,
+    EngineSignal signal,
     IOptions<EngineOptions> options,
     TimeProvider time,
     ILogger<EngineService> logger) : BackgroundService
 {
     private readonly Dictionary<string, ITaskHandler> _handlers = handlers.ToDictionary(h => h.Kind, StringComparer.Ordinal);
     private readonly EngineOptions _options = options.Value;
+    private readonly ClaimLimits _limits = options.Value.ClaimLimits;
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _cancellable = new(StringComparer.Ordinal);
     private int _running;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         Log.Starting(logger, _options.InstanceId, _options.MaxConcurrentTasks);
+        var watcher = WatchCancellationsAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
-            var claimed = 0;
+            var full = false;
             try
             {
-                claimed = await ClaimAndStartAsync(stoppingToken);
+                full = await ClaimAndStartAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 Log.ClaimFailed(logger, ex);
             }
 
-            if (claimed == 0)
+            if (!full)
             {
                 try
                 {
-                    await Task.Delay(_options.PollInterval, time, stoppingToken);
+                    await signal.WaitForWorkAsync(_options.PollInterval, stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {
@@ -79,21 +106,24 @@ public sealed partial class EngineService(
                 }
             }
         }
+
+        await watcher;
     }
 
-    private async Task<int> ClaimAndStartAsync(CancellationToken stoppingToken)
+    /// <summary>Claims what fits and starts it; true when as many tasks were claimed as asked for (there may be more).</summary>
+    private async Task<bool> ClaimAndStartAsync(CancellationToken stoppingToken)
     {
         var free = _options.MaxConcurrentTasks - Volatile.Read(ref _running);
         if (free <= 0)
         {
-            return 0;
+            return false;
         }
 
         IReadOnlyList<JobTask> tasks;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
-            tasks = await TaskLedger.ClaimAsync(db, _options.InstanceId, time.GetUtcNow(), _options.LeaseDuration, free, stoppingToken);
+            tasks = await TaskLedger.ClaimAsync(db, _options.InstanceId, time.GetUtcNow(), _options.LeaseDuration, free, _limits, stoppingToken);
         }
 
         foreach (var task in tasks)
@@ -102,7 +132,7 @@ public sealed partial class EngineService(
             _ = Task.Run(() => RunAsync(task, stoppingToken), CancellationToken.None);
         }
 
-        return tasks.Count;
+        return tasks.Count == free;
     }
 
     private async Task RunAsync(JobTask task, CancellationToken stoppingToken)
@@ -115,15 +145,23 @@ public sealed partial class EngineService(
                 return;
             }
 
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
-            var now = time.GetUtcNow();
-            var recorded = outcome.Succeeded
-                ? await TaskLedger.CompleteAsync(db, task.Id, _options.InstanceId, outcome.Output, now, CancellationToken.None)
-                : await TaskLedger.FailAsync(db, task.Id, _options.InstanceId, outcome.ErrorCode ?? "task.failed", outcome.ErrorMessage ?? "The task failed.", outcome.Output, outcome.Retryable, Random.Shared.NextDouble(), now, CancellationToken.None);
-            if (!recorded)
+            LedgerOutcome recorded;
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
+                var now = time.GetUtcNow();
+                recorded = outcome.Succeeded
+                    ? await TaskLedger.CompleteAsync(db, task.Id, _options.InstanceId, outcome.Output, now, CancellationToken.None)
+                    : await TaskLedger.FailAsync(db, task.Id, _options.InstanceId, outcome.ErrorCode ?? "task.failed", outcome.ErrorMessage ?? "The task failed.", outcome.Output, outcome.Retryable, Random.Shared.NextDouble(), now, CancellationToken.None);
+            }
+
+            if (!recorded.Applied)
             {
                 Log.LeaseLost(logger, task.Id, task.Key);
+            }
+            else if (recorded.JobFinished)
+            {
+                await NotifyJobFinishedAsync(recorded.JobId!, recorded.ClusterId!, stoppingToken);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -133,6 +171,72 @@ public sealed partial class EngineService(
         finally
         {
             Interlocked.Decrement(ref _running);
+
+            // A slot is free: look for work now rather than at the next poll.
+            signal.TasksReady();
+        }
+    }
+
+    private async Task NotifyJobFinishedAsync(string jobId, string clusterId, CancellationToken stoppingToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        foreach (var observer in scope.ServiceProvider.GetServices<IJobFinishedObserver>())
+        {
+            try
+            {
+                await observer.OnJobFinishedAsync(jobId, clusterId, stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                Log.ObserverFailed(logger, ex, observer.GetType().Name, jobId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// When the ledger signals cancellations (in this process, or by NOTIFY from another), looks up which of
+    /// this worker's running tasks it no longer holds and cancels their handlers.
+    /// </summary>
+    private async Task WatchCancellationsAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await signal.WaitForCancellationsAsync(_options.LeaseDuration / 3, stoppingToken);
+                var mine = _cancellable.Keys.ToList();
+                if (mine.Count == 0)
+                {
+                    continue;
+                }
+
+                List<string> lost;
+                await using (var scope = scopes.CreateAsyncScope())
+                {
+                    var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
+                    var held = await db.JobTasks.AsNoTracking()
+                        .Where(t => mine.Contains(t.Id) && t.Status == JobTaskStatus.Running && t.LeaseOwner == _options.InstanceId)
+                        .Select(t => t.Id).ToListAsync(stoppingToken);
+                    lost = mine.Except(held, StringComparer.Ordinal).ToList();
+                }
+
+                foreach (var taskId in lost)
+                {
+                    if (_cancellable.TryGetValue(taskId, out var run))
+                    {
+                        Log.TaskCancelled(logger, taskId);
+                        await run.CancelAsync();
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.CancellationCheckFailed(logger, ex);
+            }
         }
     }
 
@@ -145,15 +249,20 @@ public sealed partial class EngineService(
         }
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(task.TimeoutSeconds), time);
-        using var run = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
+        using var lost = new CancellationTokenSource();
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken, lost.Token);
         using var heartbeatStop = new CancellationTokenSource();
-        var heartbeat = HeartbeatAsync(task, run, heartbeatStop.Token);
+        _cancellable[task.Id] = lost;
+        var heartbeat = HeartbeatAsync(task, lost, heartbeatStop.Token);
         try
         {
-            var context = new TaskContext(task.Id, task.JobId, task.Key, task.Kind, task.IdempotencyKey, task.Input, task.Attempts);
-            return await handler.RunAsync(context, run.Token);
+            var context = new TaskContext(task.Id, task.JobId, task.Key, task.Kind, task.IdempotencyKey, task.Input, task.Attempts, task.ClusterId, task.RuntimeId);
+            var outcome = await handler.RunAsync(context, run.Token);
+
+            // Cancelled (or taken over) while the handler finished anyway: the ledger would refuse the result.
+            return lost.IsCancellationRequested ? null : outcome;
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested || lost.IsCancellationRequested)
         {
             return null;
         }
@@ -167,12 +276,13 @@ public sealed partial class EngineService(
         }
         finally
         {
+            _cancellable.TryRemove(task.Id, out _);
             await heartbeatStop.CancelAsync();
             await heartbeat;
         }
     }
 
-    private async Task HeartbeatAsync(JobTask task, CancellationTokenSource run, CancellationToken stop)
+    private async Task HeartbeatAsync(JobTask task, CancellationTokenSource lost, CancellationToken stop)
     {
         var interval = _options.LeaseDuration / 3;
         while (!stop.IsCancellationRequested)
@@ -186,7 +296,7 @@ public sealed partial class EngineService(
                 {
                     // Taken over (or cancelled): stop working on it.
                     Log.LeaseLost(logger, task.Id, task.Key);
-                    await run.CancelAsync();
+                    await lost.CancelAsync();
                     return;
                 }
             }
@@ -217,5 +327,14 @@ public sealed partial class EngineService(
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat of task {TaskId} failed")]
         public static partial void HeartbeatFailed(ILogger logger, Exception exception, string taskId);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} was cancelled in the ledger; stopping its handler and discarding its result")]
+        public static partial void TaskCancelled(ILogger logger, string taskId);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Checking running tasks for cancellation failed")]
+        public static partial void CancellationCheckFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Job-finished observer {Observer} failed for job {JobId}; the owner's reconciliation will catch up")]
+        public static partial void ObserverFailed(ILogger logger, Exception exception, string observer, string jobId);
     }
 }

@@ -13,9 +13,28 @@ public static class EngineServiceCollectionExtensions
     {
         services.AddOptions<EngineOptions>().Bind(configuration.GetSection(EngineOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
+        services.AddEngineSignal();
         services.AddTaskHandler<NoopTaskHandler>();
         services.AddHostedService<EngineService>();
+        return services;
+    }
+
+    /// <summary>
+    /// Registers <see cref="IEngineSignal"/> (for event-log readers such as Server-Sent Events) and, on
+    /// PostgreSQL, the listener that relays other processes' notifications to it. <see cref="AddEngine"/>
+    /// includes it; hosts without the engine role call it alone.
+    /// </summary>
+    public static IServiceCollection AddEngineSignal(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        if (services.Any(d => d.ServiceType == typeof(EngineSignal)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<EngineSignal>();
+        services.AddSingleton<IEngineSignal>(sp => sp.GetRequiredService<EngineSignal>());
+        services.AddHostedService<PostgresEngineListener>();
         return services;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Pitrix.Core;
 using Pitrix.Core.Engine;
 using Pitrix.Persistence;
@@ -8,15 +9,23 @@ namespace Pitrix.Engine;
 /// <summary>
 /// The durable task ledger under the engine: jobs are stored with their whole task DAG before anything
 /// runs; workers claim ready tasks under a lease (owner + expiry), heartbeat, and complete or fail them.
-/// Every state change is a conditional UPDATE on the row, so two workers — in one process or in several
-/// on one PostgreSQL — never both hold a task, and a task whose worker died is taken over after its
-/// lease lapses. Each operation is its own unit of work: it starts from a clear change tracker (rows
-/// change under conditional updates that bypass it) and saves before returning.
+/// Claims are conditional: on PostgreSQL one <c>UPDATE … FOR UPDATE SKIP LOCKED … RETURNING</c>
+/// statement, on SQLite (one process) a conditional update per task, so two workers never both hold a
+/// task, and a task whose worker died is taken over after its lease lapses. Every other change to a job
+/// is one transaction that first locks all the job's task rows (PostgreSQL <c>FOR UPDATE</c>; SQLite's
+/// transactions are immediate, so the only writer), which makes releasing dependents, finishing the
+/// job and readying compensations atomic even when sibling tasks finish together in different processes.
+/// Every change appends its events (<see cref="EngineEvent"/>) in the same transaction. Each operation is
+/// its own unit of work: it starts from a clear change tracker and commits before returning.
 /// </summary>
-public static class TaskLedger
+public static partial class TaskLedger
 {
-    /// <summary>Stores a job and its planned tasks (validated as a DAG); tasks without dependencies are ready at once.</summary>
-    public static async Task<Result<Job>> EnqueueAsync(PitrixDbContext db, string clusterId, TaskPlan plan, string? requestedBy, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a job and its planned tasks (validated as a DAG) with a <c>job.created</c> event; tasks
+    /// without dependencies are ready at once. <paramref name="runtimeId"/> (copied to every task) puts the
+    /// job under that runtime's concurrency limit.
+    /// </summary>
+    public static async Task<Result<Job>> EnqueueAsync(PitrixDbContext db, string clusterId, TaskPlan plan, string? requestedBy, DateTimeOffset now, CancellationToken cancellationToken, string? runtimeId = null)
     {
         var order = plan.Validate();
         if (!order.IsSuccess)
@@ -24,25 +33,30 @@ public static class TaskLedger
             return order.Error!;
         }
 
-        var job = new Job { Id = Id.New(IdPrefix.Job), ClusterId = clusterId, Action = plan.Action, Status = JobStatus.Pending, RequestedBy = requestedBy, CreatedAt = now };
+        var job = new Job { Id = Id.New(IdPrefix.Job), ClusterId = clusterId, RuntimeId = runtimeId, Action = plan.Action, Status = JobStatus.Pending, RequestedBy = requestedBy, CreatedAt = now };
         db.Jobs.Add(job);
         var sequence = 0;
         foreach (var planned in order.Value!)
         {
             var retry = planned.Retry ?? RetryPolicy.None;
             var dependencies = planned.DependsOn.Distinct(StringComparer.Ordinal).ToList();
+            var ready = dependencies.Count == 0 && !planned.Compensation;
             db.JobTasks.Add(new JobTask
             {
                 Id = Id.New(IdPrefix.JobTask),
                 JobId = job.Id,
+                ClusterId = clusterId,
+                RuntimeId = runtimeId,
                 Key = planned.Key,
                 Kind = planned.Kind,
                 DependsOn = dependencies,
                 PendingDependencies = dependencies.Count,
-                Status = dependencies.Count == 0 && !planned.Compensation ? JobTaskStatus.Ready : JobTaskStatus.Pending,
+                Status = ready ? JobTaskStatus.Ready : JobTaskStatus.Pending,
+                ReadyAt = ready ? now : null,
                 IdempotencyKey = $"{job.Id}/{planned.Key}",
                 Input = planned.Input,
                 MaxAttempts = Math.Max(1, retry.MaxAttempts),
+                AttemptBudget = Math.Max(1, retry.MaxAttempts),
                 BackoffBaseMilliseconds = retry.BaseMilliseconds,
                 BackoffMaxMilliseconds = retry.MaxMilliseconds,
                 TimeoutSeconds = planned.TimeoutSeconds,
@@ -53,66 +67,10 @@ public static class TaskLedger
             });
         }
 
+        EngineEvents.Append(db, clusterId, job.Id, null, EngineEventTypes.JobCreated, new { plan.Action, TaskCount = plan.Tasks.Count }, now);
         await db.SaveChangesAsync(cancellationToken);
         db.ChangeTracker.Clear();
         return job;
-    }
-
-    /// <summary>
-    /// Claims up to <paramref name="limit"/> tasks for <paramref name="owner"/>: ready ones whose backoff
-    /// has passed, and running ones whose lease expired (their worker is gone). Each claim starts an attempt.
-    /// </summary>
-    public static async Task<IReadOnlyList<JobTask>> ClaimAsync(PitrixDbContext db, string owner, DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken)
-    {
-        db.ChangeTracker.Clear();
-        var candidates = await db.JobTasks.AsNoTracking()
-            .Where(t => (t.Status == JobTaskStatus.Ready && (t.NotBefore == null || t.NotBefore <= now))
-                || (t.Status == JobTaskStatus.Running && t.LeaseExpiresAt < now))
-            .OrderBy(t => t.CreatedAt)
-            .Select(t => new { t.Id, t.Status, t.Attempts })
-            .Take(limit * 2)
-            .ToListAsync(cancellationToken);
-        var claimed = new List<JobTask>();
-        var expires = now + lease;
-        foreach (var candidate in candidates)
-        {
-            if (claimed.Count == limit)
-            {
-                break;
-            }
-
-            // The row must still be exactly as seen: same status and attempt count (a takeover of an
-            // expired lease also re-checks the expiry), so a concurrent claimer wins at most once.
-            var won = await db.JobTasks
-                .Where(t => t.Id == candidate.Id && t.Status == candidate.Status && t.Attempts == candidate.Attempts
-                    && (t.Status == JobTaskStatus.Ready || t.LeaseExpiresAt < now))
-                .ExecuteUpdateAsync(
-                    u => u.SetProperty(t => t.Status, JobTaskStatus.Running)
-                        .SetProperty(t => t.LeaseOwner, owner)
-                        .SetProperty(t => t.LeaseExpiresAt, expires)
-                        .SetProperty(t => t.Attempts, t => t.Attempts + 1)
-                        .SetProperty(t => t.StartedAt, now),
-                    cancellationToken);
-            if (won == 0)
-            {
-                continue;
-            }
-
-            var task = await db.JobTasks.AsNoTracking().SingleAsync(t => t.Id == candidate.Id, cancellationToken);
-            if (candidate.Status == JobTaskStatus.Running)
-            {
-                await db.JobTaskAttempts.Where(a => a.TaskId == task.Id && a.Outcome == "running")
-                    .ExecuteUpdateAsync(u => u.SetProperty(a => a.Outcome, "lease_lost").SetProperty(a => a.FinishedAt, now), cancellationToken);
-            }
-
-            db.JobTaskAttempts.Add(new JobTaskAttempt { Id = Id.New(IdPrefix.JobTaskAttempt), TaskId = task.Id, Number = task.Attempts, Worker = owner, StartedAt = now, Outcome = "running" });
-            await db.Jobs.Where(j => j.Id == task.JobId && j.Status == JobStatus.Pending)
-                .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, JobStatus.Running).SetProperty(j => j.StartedAt, now), cancellationToken);
-            claimed.Add(task);
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        return claimed;
     }
 
     /// <summary>Extends the lease of a task this owner holds; false when it was lost (taken over or cancelled).</summary>
@@ -122,61 +80,53 @@ public static class TaskLedger
 
     /// <summary>
     /// Marks a task this owner holds succeeded and releases its dependents; the job succeeds when every
-    /// task but the compensations has. False when the lease was lost (the result is then discarded).
+    /// task but the compensations has. Not applied when the lease was lost or the task was cancelled (the
+    /// result is then discarded).
     /// </summary>
-    public static async Task<bool> CompleteAsync(PitrixDbContext db, string taskId, string owner, string? output, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<LedgerOutcome> CompleteAsync(PitrixDbContext db, string taskId, string owner, string? output, DateTimeOffset now, CancellationToken cancellationToken)
     {
         db.ChangeTracker.Clear();
-        var task = await db.JobTasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == taskId, cancellationToken);
-        var won = task is null ? 0 : await db.JobTasks
-            .Where(t => t.Id == taskId && t.LeaseOwner == owner && t.Status == JobTaskStatus.Running)
-            .ExecuteUpdateAsync(
-                u => u.SetProperty(t => t.Status, JobTaskStatus.Succeeded)
-                    .SetProperty(t => t.Output, output)
-                    .SetProperty(t => t.FinishedAt, now)
-                    .SetProperty(t => t.LeaseOwner, (string?)null)
-                    .SetProperty(t => t.LeaseExpiresAt, (DateTimeOffset?)null),
-                cancellationToken);
-        if (won == 0)
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var tasks = await LockJobTasksAsync(db, jobId: null, taskId, cancellationToken);
+        var task = tasks.Find(t => t.Id == taskId);
+        if (task is null || task.Status != JobTaskStatus.Running || task.LeaseOwner != owner)
         {
-            return false;
+            return LedgerOutcome.NotApplied;
         }
 
-        await FinishAttemptAsync(db, task!, "succeeded", null, null, output, now, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        var job = await db.Jobs.SingleAsync(j => j.Id == task.JobId, cancellationToken);
+        await FinishAttemptAsync(db, task, "succeeded", null, null, output, now, cancellationToken);
+        task.Status = JobTaskStatus.Succeeded;
+        task.Output = output;
+        task.FinishedAt = now;
+        task.LeaseOwner = null;
+        task.LeaseExpiresAt = null;
+        EngineEvents.Append(db, job.ClusterId, job.Id, task.Id, EngineEventTypes.TaskSucceeded, new { task.Key, Output = EngineEvents.Tail(output) }, now);
 
-        // Dependents are released with atomic decrements: siblings finishing at the same moment in other
-        // workers must not overwrite each other's counts.
-        var siblings = await db.JobTasks.AsNoTracking().Where(t => t.JobId == task!.JobId && t.Id != taskId).Select(t => new { t.Id, t.DependsOn }).ToListAsync(cancellationToken);
-        var dependents = siblings.Where(t => t.DependsOn.Contains(task!.Key)).Select(t => t.Id).ToList();
-        if (dependents.Count > 0)
+        // The job's task rows are locked, so these decrements cannot race a sibling finishing elsewhere.
+        foreach (var dependent in tasks.Where(t => t.Status == JobTaskStatus.Pending && t.DependsOn.Contains(task.Key)))
         {
-            await db.JobTasks.Where(t => dependents.Contains(t.Id) && t.Status == JobTaskStatus.Pending)
-                .ExecuteUpdateAsync(u => u.SetProperty(t => t.PendingDependencies, t => t.PendingDependencies - 1), cancellationToken);
-            await db.JobTasks.Where(t => dependents.Contains(t.Id) && t.Status == JobTaskStatus.Pending && !t.Compensation && t.PendingDependencies <= 0)
-                .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, JobTaskStatus.Ready), cancellationToken);
-        }
-
-        // Checked after this task's own update is committed, so of two last tasks finishing together at
-        // least the later one sees both done.
-        var jobId = task!.JobId;
-        if (!await db.JobTasks.AnyAsync(t => t.JobId == jobId && !t.Compensation && t.Status != JobTaskStatus.Succeeded, cancellationToken))
-        {
-            var finished = await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Running)
-                .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, JobStatus.Succeeded).SetProperty(j => j.FinishedAt, now), cancellationToken);
-            if (finished == 1)
+            dependent.PendingDependencies--;
+            if (dependent.PendingDependencies <= 0 && !dependent.Compensation)
             {
-                await db.JobTasks.Where(t => t.JobId == jobId && t.Compensation && t.Status == JobTaskStatus.Pending)
-                    .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, JobTaskStatus.Skipped), cancellationToken);
+                MakeReady(dependent, now);
             }
         }
-        else if (task.Compensation && !await db.JobTasks.AnyAsync(t => t.JobId == jobId && t.Compensation && t.Status != JobTaskStatus.Succeeded && t.Status != JobTaskStatus.Failed && t.Status != JobTaskStatus.Skipped, cancellationToken))
+
+        if (!task.Compensation && job.Status == JobStatus.Running && tasks.All(t => t.Compensation || t.Status == JobTaskStatus.Succeeded))
         {
-            await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Failed && j.FinishedAt == null)
-                .ExecuteUpdateAsync(u => u.SetProperty(j => j.FinishedAt, now), cancellationToken);
+            job.Status = JobStatus.Succeeded;
+            foreach (var compensation in tasks.Where(t => t.Compensation && t.Status == JobTaskStatus.Pending))
+            {
+                compensation.Status = JobTaskStatus.Skipped;
+            }
+
+            EngineEvents.Append(db, job.ClusterId, job.Id, null, EngineEventTypes.JobSucceeded, new { }, now);
         }
 
-        return true;
+        var finished = TryFinish(db, job, tasks, now);
+        await CommitAsync(db, transaction, cancellationToken);
+        return new LedgerOutcome(true, job.Id, job.ClusterId, job.Status, finished);
     }
 
     /// <summary>
@@ -184,15 +134,18 @@ public static class TaskLedger
     /// jittered exponential backoff; otherwise the task and its job fail: tasks not started are skipped and
     /// the compensation tasks (which undo what the job created) become ready.
     /// </summary>
-    public static async Task<bool> FailAsync(PitrixDbContext db, string taskId, string owner, string code, string message, string? output, bool retryable, double jitter, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<LedgerOutcome> FailAsync(PitrixDbContext db, string taskId, string owner, string code, string message, string? output, bool retryable, double jitter, DateTimeOffset now, CancellationToken cancellationToken)
     {
         db.ChangeTracker.Clear();
-        var task = await HeldAsync(db, taskId, owner, cancellationToken);
-        if (task is null)
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var tasks = await LockJobTasksAsync(db, jobId: null, taskId, cancellationToken);
+        var task = tasks.Find(t => t.Id == taskId);
+        if (task is null || task.Status != JobTaskStatus.Running || task.LeaseOwner != owner)
         {
-            return false;
+            return LedgerOutcome.NotApplied;
         }
 
+        var job = await db.Jobs.SingleAsync(j => j.Id == task.JobId, cancellationToken);
         task.ErrorCode = code;
         task.ErrorMessage = message;
         task.Output = output;
@@ -203,48 +156,93 @@ public static class TaskLedger
         {
             task.Status = JobTaskStatus.Ready;
             task.NotBefore = now + RetryPolicy.Delay(task.Attempts + 1, task.BackoffBaseMilliseconds, task.BackoffMaxMilliseconds, jitter);
-            await db.SaveChangesAsync(cancellationToken);
-            return true;
+            task.ReadyAt = task.NotBefore;
+            EngineEvents.Append(db, job.ClusterId, job.Id, task.Id, EngineEventTypes.TaskRetrying, new { task.Key, Attempt = task.Attempts, Code = code, Message = message, task.NotBefore }, now);
+            await CommitAsync(db, transaction, cancellationToken);
+            return new LedgerOutcome(true, job.Id, job.ClusterId, job.Status);
         }
 
         task.Status = JobTaskStatus.Failed;
         task.FinishedAt = now;
-        var job = await db.Jobs.SingleAsync(j => j.Id == task.JobId, cancellationToken);
-        var siblings = await db.JobTasks.Where(t => t.JobId == task.JobId && t.Id != task.Id).ToListAsync(cancellationToken);
-        if (!task.Compensation)
+        EngineEvents.Append(db, job.ClusterId, job.Id, task.Id, EngineEventTypes.TaskFailed, new { task.Key, Code = code, Message = message }, now);
+        if (task.Compensation)
+        {
+            // A failed compensation is kept visible on the failed job; the rest of the cleanup still runs.
+            job.ErrorMessage += $" Cleanup task '{task.Key}' also failed: {message}";
+        }
+        else if (!JobStatus.IsFinal(job.Status))
         {
             job.Status = JobStatus.Failed;
             job.FailedTaskId = task.Id;
             job.ErrorCode = code;
             job.ErrorMessage = $"Task '{task.Key}' ({task.Kind}) failed after {task.Attempts} attempt(s): {message}";
-            foreach (var other in siblings.Where(t => !t.Compensation && t.Status is JobTaskStatus.Pending or JobTaskStatus.Ready))
+            foreach (var other in tasks.Where(t => !t.Compensation && t.Status is JobTaskStatus.Pending or JobTaskStatus.Ready))
             {
                 other.Status = JobTaskStatus.Skipped;
             }
 
-            var compensations = siblings.Where(t => t.Compensation && t.Status == JobTaskStatus.Pending).ToList();
-            foreach (var compensation in compensations)
+            foreach (var compensation in tasks.Where(t => t.Compensation && t.Status == JobTaskStatus.Pending))
             {
-                compensation.Status = JobTaskStatus.Ready;
+                MakeReady(compensation, now);
             }
 
-            if (compensations.Count == 0)
-            {
-                job.FinishedAt = now;
-            }
+            EngineEvents.Append(db, job.ClusterId, job.Id, null, EngineEventTypes.JobFailed, new { TaskKey = task.Key, Code = code, Message = message }, now);
         }
-        else
+
+        var finished = TryFinish(db, job, tasks, now);
+        await CommitAsync(db, transaction, cancellationToken);
+        return new LedgerOutcome(true, job.Id, job.ClusterId, job.Status, finished);
+    }
+
+    private static void MakeReady(JobTask task, DateTimeOffset now)
+    {
+        task.Status = JobTaskStatus.Ready;
+        task.NotBefore = null;
+        task.ReadyAt = now;
+    }
+
+    /// <summary>Sets the job's FinishedAt once it is over and none of its tasks is waiting or running (compensations included).</summary>
+    private static bool TryFinish(PitrixDbContext db, Job job, List<JobTask> tasks, DateTimeOffset now)
+    {
+        if (!JobStatus.IsFinal(job.Status) || job.FinishedAt is not null || !tasks.TrueForAll(t => JobTaskStatus.IsFinal(t.Status)))
         {
-            // A failed compensation is kept visible on the failed job; the rest of the cleanup still runs.
-            job.ErrorMessage += $" Cleanup task '{task.Key}' also failed: {message}";
+            return false;
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        job.FinishedAt = now;
+        EngineEvents.Append(db, job.ClusterId, job.Id, null, EngineEventTypes.JobFinished, new { job.Status }, now);
         return true;
     }
 
-    private static async Task<JobTask?> HeldAsync(PitrixDbContext db, string taskId, string owner, CancellationToken cancellationToken) =>
-        await db.JobTasks.SingleOrDefaultAsync(t => t.Id == taskId && t.LeaseOwner == owner && t.Status == JobTaskStatus.Running, cancellationToken);
+    /// <summary>
+    /// Loads every task of a job (given directly or through one of its tasks), tracked and, on PostgreSQL,
+    /// locked until the transaction ends. Claims never wait on these locks (they skip locked rows), so a
+    /// change to a job waits at most for a claim statement in flight.
+    /// </summary>
+    private static async Task<List<JobTask>> LockJobTasksAsync(PitrixDbContext db, string? jobId, string? taskId, CancellationToken cancellationToken)
+    {
+        if (db.Database.IsNpgsql())
+        {
+            return jobId is not null
+                ? await db.JobTasks.FromSql($"""SELECT * FROM job_tasks WHERE "JobId" = {jobId} ORDER BY "Id" FOR UPDATE""").ToListAsync(cancellationToken)
+                : await db.JobTasks.FromSql($"""SELECT * FROM job_tasks WHERE "JobId" = (SELECT "JobId" FROM job_tasks WHERE "Id" = {taskId}) ORDER BY "Id" FOR UPDATE""").ToListAsync(cancellationToken);
+        }
+
+        // SQLite: Microsoft.Data.Sqlite begins transactions IMMEDIATE, so this connection is already the only writer.
+        return jobId is not null
+            ? await db.JobTasks.Where(t => t.JobId == jobId).ToListAsync(cancellationToken)
+            : await db.JobTasks.Where(t => t.JobId == db.JobTasks.Where(o => o.Id == taskId).Select(o => o.JobId).FirstOrDefault()).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Saves, commits, then wakes this process's waiters for what the change appended.</summary>
+    private static async Task CommitAsync(PitrixDbContext db, IDbContextTransaction transaction, CancellationToken cancellationToken)
+    {
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        var appended = db.ChangeTracker.Entries<EngineEvent>().Select(e => e.Entity).ToList();
+        db.ChangeTracker.Clear();
+        EngineSignal.Committed(db, appended);
+    }
 
     private static async Task FinishAttemptAsync(PitrixDbContext db, JobTask task, string outcome, string? code, string? message, string? output, DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -84,18 +84,18 @@ public abstract class TaskLedgerTests(LedgerDatabase database)
         var first = await ClaimOwnAsync(db, job.Id, "w1", now);
         Assert.Equal(["a"], first.Select(t => t.Key));
         Assert.Empty(await ClaimOwnAsync(db, job.Id, "w1", now));
-        Assert.True(await TaskLedger.CompleteAsync(db, first[0].Id, "w1", "ok", now, CancellationToken.None));
+        Assert.True((await TaskLedger.CompleteAsync(db, first[0].Id, "w1", "ok", now, CancellationToken.None)).Applied);
 
         var second = await ClaimOwnAsync(db, job.Id, "w2", now);
         Assert.Equal(["b", "c"], second.Select(t => t.Key).Order());
-        Assert.True(await TaskLedger.CompleteAsync(db, second[0].Id, "w2", null, now, CancellationToken.None));
+        Assert.True((await TaskLedger.CompleteAsync(db, second[0].Id, "w2", null, now, CancellationToken.None)).Applied);
         Assert.Empty(await ClaimOwnAsync(db, job.Id, "w2", now));
-        Assert.True(await TaskLedger.CompleteAsync(db, second[1].Id, "w2", null, now, CancellationToken.None));
+        Assert.True((await TaskLedger.CompleteAsync(db, second[1].Id, "w2", null, now, CancellationToken.None)).Applied);
 
         var last = await ClaimOwnAsync(db, job.Id, "w1", now);
         Assert.Equal(["d"], last.Select(t => t.Key));
         Assert.Equal(JobStatus.Running, (await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.Id)).Status);
-        Assert.True(await TaskLedger.CompleteAsync(db, last[0].Id, "w1", null, now, CancellationToken.None));
+        Assert.True((await TaskLedger.CompleteAsync(db, last[0].Id, "w1", null, now, CancellationToken.None)).Applied);
         var done = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.Id);
         Assert.Equal(JobStatus.Succeeded, done.Status);
         Assert.Equal($"{job.Id}/a", first[0].IdempotencyKey);
@@ -110,14 +110,14 @@ public abstract class TaskLedgerTests(LedgerDatabase database)
         var job = (await TaskLedger.EnqueueAsync(db, Cluster(), plan, null, now, CancellationToken.None)).Value!;
 
         var task = Assert.Single(await ClaimOwnAsync(db, job.Id, "w", now));
-        Assert.True(await TaskLedger.FailAsync(db, task.Id, "w", "driver.unavailable", "503", "tail", retryable: true, jitter: 1.0, now, CancellationToken.None));
+        Assert.True((await TaskLedger.FailAsync(db, task.Id, "w", "driver.unavailable", "503", "tail", retryable: true, jitter: 1.0, now, CancellationToken.None)).Applied);
         Assert.Empty(await ClaimOwnAsync(db, job.Id, "w", now.AddMilliseconds(999)));
         var retried = Assert.Single(await ClaimOwnAsync(db, job.Id, "w", now.AddMilliseconds(1000)));
         Assert.Equal(2, retried.Attempts);
-        Assert.True(await TaskLedger.FailAsync(db, task.Id, "w", "driver.unavailable", "503", null, retryable: true, jitter: 1.0, now.AddSeconds(1), CancellationToken.None));
+        Assert.True((await TaskLedger.FailAsync(db, task.Id, "w", "driver.unavailable", "503", null, retryable: true, jitter: 1.0, now.AddSeconds(1), CancellationToken.None)).Applied);
         Assert.Empty(await ClaimOwnAsync(db, job.Id, "w", now.AddMilliseconds(2999)));
         Assert.Single(await ClaimOwnAsync(db, job.Id, "w", now.AddMilliseconds(3000)));
-        Assert.True(await TaskLedger.CompleteAsync(db, task.Id, "w", "ok", now.AddSeconds(4), CancellationToken.None));
+        Assert.True((await TaskLedger.CompleteAsync(db, task.Id, "w", "ok", now.AddSeconds(4), CancellationToken.None)).Applied);
 
         var attempts = await db.JobTaskAttempts.AsNoTracking().Where(a => a.TaskId == task.Id).OrderBy(a => a.Number).ToListAsync();
         Assert.Equal(["failed", "failed", "succeeded"], attempts.Select(a => a.Outcome));
@@ -142,7 +142,7 @@ public abstract class TaskLedgerTests(LedgerDatabase database)
         var ready = await ClaimOwnAsync(db, job.Id, "w", now);
         Assert.Equal(["instances", "volumes"], ready.Select(t => t.Key).Order());
         await TaskLedger.CompleteAsync(db, ready.Single(t => t.Key == "instances").Id, "w", null, now, CancellationToken.None);
-        Assert.True(await TaskLedger.FailAsync(db, ready.Single(t => t.Key == "volumes").Id, "w", "quota.exceeded", "no quota", null, retryable: false, jitter: 0.5, now, CancellationToken.None));
+        Assert.True((await TaskLedger.FailAsync(db, ready.Single(t => t.Key == "volumes").Id, "w", "quota.exceeded", "no quota", null, retryable: false, jitter: 0.5, now, CancellationToken.None)).Applied);
 
         var failed = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.Id);
         Assert.Equal(JobStatus.Failed, failed.Status);
@@ -176,9 +176,9 @@ public abstract class TaskLedgerTests(LedgerDatabase database)
         var later = now + TimeSpan.FromSeconds(10) + Lease + TimeSpan.FromSeconds(1);
         var taken = Assert.Single(await ClaimOwnAsync(db, job.Id, "other", later));
         Assert.Equal(2, taken.Attempts);
-        Assert.False(await TaskLedger.CompleteAsync(db, held.Id, "dead-worker", null, later, CancellationToken.None));
+        Assert.False((await TaskLedger.CompleteAsync(db, held.Id, "dead-worker", null, later, CancellationToken.None)).Applied);
         Assert.False(await TaskLedger.HeartbeatAsync(db, held.Id, "dead-worker", later, Lease, CancellationToken.None));
-        Assert.True(await TaskLedger.CompleteAsync(db, held.Id, "other", null, later, CancellationToken.None));
+        Assert.True((await TaskLedger.CompleteAsync(db, held.Id, "other", null, later, CancellationToken.None)).Applied);
         var attempts = await db.JobTaskAttempts.AsNoTracking().Where(a => a.TaskId == held.Id).OrderBy(a => a.Number).Select(a => a.Outcome).ToListAsync();
         Assert.Equal(["lease_lost", "succeeded"], attempts);
     }
