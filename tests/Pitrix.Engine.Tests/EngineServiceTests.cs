@@ -12,27 +12,233 @@ namespace Pitrix.Engine.Tests;
 /// <summary>The engine worker end to end on a real database: DAG execution, retries, timeouts, unknown kinds.</summary>
 public abstract class EngineServiceTests(LedgerDatabase database)
 {
-    private async Task<(ServiceProvider Services, IHostedService Engine)> StartEngineAsync()
+    private async Task<(ServiceProvider Services, IHostedService Engine)> StartEngineAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var values = new Dictionary<string, string?>
         {
             ["Engine:PollInterval"] = "00:00:00.050",
             ["Engine:LeaseDuration"] = "00:00:03",
             ["Engine:InstanceId"] = "engine-test-" + Guid.NewGuid().ToString("N")[..6],
-        }).Build();
+        };
+        foreach (var setting in settings ?? [])
+        {
+            values[setting.Key] = setting.Value;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var services = new ServiceCollection();
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddPitrixPersistence(new DatabaseOptions { Provider = database.Provider, ConnectionString = database.ConnectionString });
         services.AddEngine(configuration);
+        configure?.Invoke(services);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        var engine = provider.GetServices<IHostedService>().OfType<EngineService>().Single();
-        await engine.StartAsync(CancellationToken.None);
-        return (provider, engine);
+
+        // Every hosted service of the engine: the worker and, on PostgreSQL, the NOTIFY listener.
+        var hosted = provider.GetServices<IHostedService>().ToList();
+        foreach (var service in hosted)
+        {
+            await service.StartAsync(CancellationToken.None);
+        }
+
+        return (provider, new HostedGroup(hosted));
     }
 
-    private async Task<Job> WaitAsync(string jobId)
+    private sealed class HostedGroup(List<IHostedService> services) : IHostedService
     {
-        for (var i = 0; i < 300; i++)
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            foreach (var service in services)
+            {
+                await service.StopAsync(cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Enqueues through a context from the engine's own services, as an API in the same process would.</summary>
+    private static async Task<Job> EnqueueInProcessAsync(IServiceProvider services, TaskPlan plan, string? runtimeId = null)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
+        return (await TaskLedger.EnqueueAsync(db, "cl-" + Guid.NewGuid().ToString("N")[..12], plan, "tester", DateTimeOffset.UtcNow, CancellationToken.None, runtimeId)).Value!;
+    }
+
+    /// <summary>The most attempts of these jobs that ran at the same time.</summary>
+    private async Task<int> MaxOverlapAsync(params string[] jobIds)
+    {
+        await using var db = database.Open();
+        var attempts = await db.JobTaskAttempts.AsNoTracking()
+            .Where(a => db.JobTasks.Any(t => t.Id == a.TaskId && jobIds.Contains(t.JobId)))
+            .Select(a => new { a.StartedAt, a.FinishedAt }).ToListAsync();
+        return attempts.Max(a => attempts.Count(o => o.StartedAt <= a.StartedAt && a.StartedAt < o.FinishedAt));
+    }
+
+    private static PlannedTask Sleep(string key, int milliseconds, params string[] dependsOn) => new(key, NoopTaskHandler.KindName, dependsOn, $$"""{"delay_ms":{{milliseconds}}}""");
+
+    [Fact]
+    public async Task Engine_WakesAtOnce_WhenATaskIsEnqueuedOrReleased_NotAtThePollInterval()
+    {
+        // A 30 s poll interval: only the in-process wake-up can run this five-task chain within seconds.
+        var (services, engine) = await StartEngineAsync(new() { ["Engine:PollInterval"] = "00:00:30" });
+        await using var _ = services;
+        try
+        {
+            var job = await EnqueueInProcessAsync(services, new TaskPlan("chain", [Sleep("a", 0), Sleep("b", 0, "a"), Sleep("c", 0, "b"), Sleep("d", 0, "c"), Sleep("e", 0, "d")]));
+            var done = await WaitAsync(job.Id, TimeSpan.FromSeconds(10));
+            Assert.Equal(JobStatus.Succeeded, done.Status);
+
+            await using var db = database.Open();
+            var latencies = await db.JobTasks.AsNoTracking().Where(t => t.JobId == job.Id)
+                .Join(db.JobTaskAttempts, t => t.Id, a => a.TaskId, (t, a) => new { t.ReadyAt, a.StartedAt }).ToListAsync();
+            Assert.Equal(5, latencies.Count);
+            Assert.All(latencies, l => Assert.True(l.StartedAt - l.ReadyAt!.Value < TimeSpan.FromSeconds(2), $"ready {l.ReadyAt:O}, started {l.StartedAt:O}"));
+        }
+        finally
+        {
+            await engine.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Engine_CancelledJob_StopsItsRunningHandler_AndFreesTheSlotAtOnce()
+    {
+        // One slot and a 30 s lease (heartbeats every 10 s): only the cancellation signal frees the slot quickly.
+        var (services, engine) = await StartEngineAsync(new() { ["Engine:MaxConcurrentTasks"] = "1", ["Engine:LeaseDuration"] = "00:00:30" });
+        await using var _ = services;
+        try
+        {
+            var slow = await EnqueueInProcessAsync(services, new TaskPlan("create", [Sleep("forever", 60_000)]));
+            await using (var db = database.Open())
+            {
+                for (var i = 0; i < 200 && !await db.JobTasks.AnyAsync(t => t.JobId == slow.Id && t.Status == JobTaskStatus.Running); i++)
+                {
+                    await Task.Delay(25);
+                }
+            }
+
+            await using (var scope = services.CreateAsyncScope())
+            {
+                var cancelled = await TaskLedger.CancelJobAsync(scope.ServiceProvider.GetRequiredService<PitrixDbContext>(), slow.Id, DateTimeOffset.UtcNow, CancellationToken.None);
+                Assert.True(cancelled.Value!.JobFinished);
+            }
+
+            var next = await EnqueueInProcessAsync(services, new TaskPlan("create", [Sleep("quick", 0)]));
+            Assert.Equal(JobStatus.Succeeded, (await WaitAsync(next.Id, TimeSpan.FromSeconds(5))).Status);
+            await using var check = database.Open();
+            Assert.Equal(JobTaskStatus.Cancelled, (await check.JobTasks.AsNoTracking().SingleAsync(t => t.JobId == slow.Id)).Status);
+        }
+        finally
+        {
+            await engine.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Engine_TellsJobFinishedObservers_EvenAfterOneThrows()
+    {
+        var recorder = new RecordingObserver();
+        var (services, engine) = await StartEngineAsync(configure: s => s.AddSingleton<IJobFinishedObserver, ThrowingObserver>().AddSingleton<IJobFinishedObserver>(recorder));
+        await using var _ = services;
+        try
+        {
+            var job = await EnqueueInProcessAsync(services, new TaskPlan("create", [Sleep("a", 0), Sleep("b", 0, "a")]));
+            await WaitAsync(job.Id);
+            var seen = await recorder.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal((job.Id, job.ClusterId), seen);
+        }
+        finally
+        {
+            await engine.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private sealed class ThrowingObserver : IJobFinishedObserver
+    {
+        public Task OnJobFinishedAsync(string jobId, string clusterId, CancellationToken cancellationToken) => throw new InvalidOperationException("observer broken");
+    }
+
+    private sealed class RecordingObserver : IJobFinishedObserver
+    {
+        public TaskCompletionSource<(string, string)> Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task OnJobFinishedAsync(string jobId, string clusterId, CancellationToken cancellationToken)
+        {
+            Finished.TrySetResult((jobId, clusterId));
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task Signal_WakesEventReaders_WhenEventsAreSavedInThisProcess()
+    {
+        var (services, engine) = await StartEngineAsync();
+        await using var _ = services;
+        try
+        {
+            var signal = services.GetRequiredService<IEngineSignal>();
+            var latest = services.GetRequiredService<EngineSignal>().LatestSeq;
+            var waiting = signal.WaitAsync(long.MaxValue - 1, TimeSpan.FromSeconds(30), CancellationToken.None);
+            Assert.False(waiting.IsCompleted);
+            await using (var scope = services.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
+                EngineEvents.Append(db, "cl-signal", null, null, "cluster.updated", new { NodeCount = 3 }, DateTimeOffset.UtcNow);
+                await db.SaveChangesAsync();
+            }
+
+            await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.True(services.GetRequiredService<EngineSignal>().LatestSeq > latest);
+            await using var check = database.Open();
+            Assert.Equal("""{"node_count":3}""", (await check.Events.AsNoTracking().SingleAsync(e => e.ClusterId == "cl-signal")).Data);
+        }
+        finally
+        {
+            await engine.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Engine_RunsAtMostMaxConcurrentTasks()
+    {
+        var (services, engine) = await StartEngineAsync(new() { ["Engine:MaxConcurrentTasks"] = "2" });
+        await using var _ = services;
+        try
+        {
+            var job = await EnqueueInProcessAsync(services, new TaskPlan("bulk", Enumerable.Range(0, 6).Select(i => Sleep($"t{i}", 150)).ToList()));
+            await WaitAsync(job.Id);
+            Assert.Equal(2, await MaxOverlapAsync(job.Id));
+        }
+        finally
+        {
+            await engine.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Engine_RuntimeLimitsFromConfiguration_HoldBackOnlyThatRuntime()
+    {
+        var (services, engine) = await StartEngineAsync(new() { ["Engine:MaxTasksPerRuntime"] = "3", ["Engine:RuntimeLimits:rt-narrow"] = "1", ["Engine:GlobalMaxRunningTasks"] = "50" });
+        await using var _ = services;
+        try
+        {
+            var narrow = await EnqueueInProcessAsync(services, new TaskPlan("bulk", Enumerable.Range(0, 4).Select(i => Sleep($"t{i}", 150)).ToList()), runtimeId: "rt-narrow");
+            var wide = await EnqueueInProcessAsync(services, new TaskPlan("bulk", Enumerable.Range(0, 6).Select(i => Sleep($"t{i}", 150)).ToList()), runtimeId: "rt-wide");
+            await WaitAsync(narrow.Id);
+            await WaitAsync(wide.Id);
+            Assert.Equal(1, await MaxOverlapAsync(narrow.Id));
+            Assert.Equal(3, await MaxOverlapAsync(wide.Id));
+        }
+        finally
+        {
+            await engine.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task<Job> WaitAsync(string jobId, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(15));
+        while (DateTime.UtcNow < deadline)
         {
             await using var db = database.Open();
             var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId);
@@ -47,7 +253,7 @@ public abstract class EngineServiceTests(LedgerDatabase database)
         await using var final = database.Open();
         var states = await final.JobTasks.AsNoTracking().Where(t => t.JobId == jobId)
             .Select(t => t.Key + "=" + t.Status + "/" + t.Attempts + "/" + t.PendingDependencies + "/" + (t.ErrorCode ?? "-")).ToListAsync();
-        throw new TimeoutException($"Job {jobId} did not finish in 15 s: {string.Join(", ", states)}");
+        throw new TimeoutException($"Job {jobId} did not finish in {(within ?? TimeSpan.FromSeconds(15)).TotalSeconds} s: {string.Join(", ", states)}");
     }
 
     private async Task<Job> EnqueueAsync(TaskPlan plan)
