@@ -64,15 +64,50 @@ public abstract class EngineServiceTests(LedgerDatabase database)
         return (await TaskLedger.EnqueueAsync(db, "cl-" + Guid.NewGuid().ToString("N")[..12], plan, "tester", DateTimeOffset.UtcNow, CancellationToken.None, runtimeId)).Value!;
     }
 
-    /// <summary>The most attempts of these jobs that ran at the same time.</summary>
-    private async Task<int> MaxOverlapAsync(params string[] jobIds)
+    /// <summary>
+    /// A task kind that sleeps 150 ms and records how many of its job's handlers ran at once. Measured in
+    /// the handlers, not from attempt timestamps: a claim's timestamp is taken before it waits for the
+    /// database, so stored intervals can seem to overlap when the runs did not.
+    /// </summary>
+    private sealed class ProbeHandler : ITaskHandler
     {
-        await using var db = database.Open();
-        var attempts = await db.JobTaskAttempts.AsNoTracking()
-            .Where(a => db.JobTasks.Any(t => t.Id == a.TaskId && jobIds.Contains(t.JobId)))
-            .Select(a => new { a.StartedAt, a.FinishedAt }).ToListAsync();
-        return attempts.Max(a => attempts.Count(o => o.StartedAt <= a.StartedAt && a.StartedAt < o.FinishedAt));
+        private readonly Dictionary<string, (int Running, int Most)> _byJob = new(StringComparer.Ordinal);
+
+        public string Kind => "probe";
+
+        public int MostAtOnce(string jobId)
+        {
+            lock (_byJob)
+            {
+                return _byJob[jobId].Most;
+            }
+        }
+
+        public async Task<TaskOutcome> RunAsync(TaskContext context, CancellationToken cancellationToken)
+        {
+            lock (_byJob)
+            {
+                var (running, most) = _byJob.GetValueOrDefault(context.JobId);
+                _byJob[context.JobId] = (running + 1, Math.Max(most, running + 1));
+            }
+
+            try
+            {
+                await Task.Delay(150, cancellationToken);
+                return TaskOutcome.Success(context.RuntimeId);
+            }
+            finally
+            {
+                lock (_byJob)
+                {
+                    var (running, most) = _byJob[context.JobId];
+                    _byJob[context.JobId] = (running - 1, most);
+                }
+            }
+        }
     }
+
+    private static TaskPlan Probes(int count) => new("bulk", Enumerable.Range(0, count).Select(i => new PlannedTask($"t{i}", "probe", [])).ToList());
 
     private static PlannedTask Sleep(string key, int milliseconds, params string[] dependsOn) => new(key, NoopTaskHandler.KindName, dependsOn, $$"""{"delay_ms":{{milliseconds}}}""");
 
@@ -201,13 +236,14 @@ public abstract class EngineServiceTests(LedgerDatabase database)
     [Fact]
     public async Task Engine_RunsAtMostMaxConcurrentTasks()
     {
-        var (services, engine) = await StartEngineAsync(new() { ["Engine:MaxConcurrentTasks"] = "2" });
+        var probe = new ProbeHandler();
+        var (services, engine) = await StartEngineAsync(new() { ["Engine:MaxConcurrentTasks"] = "2" }, s => s.AddSingleton<ITaskHandler>(probe));
         await using var _ = services;
         try
         {
-            var job = await EnqueueInProcessAsync(services, new TaskPlan("bulk", Enumerable.Range(0, 6).Select(i => Sleep($"t{i}", 150)).ToList()));
+            var job = await EnqueueInProcessAsync(services, Probes(6));
             await WaitAsync(job.Id);
-            Assert.Equal(2, await MaxOverlapAsync(job.Id));
+            Assert.Equal(2, probe.MostAtOnce(job.Id));
         }
         finally
         {
@@ -218,16 +254,21 @@ public abstract class EngineServiceTests(LedgerDatabase database)
     [Fact]
     public async Task Engine_RuntimeLimitsFromConfiguration_HoldBackOnlyThatRuntime()
     {
-        var (services, engine) = await StartEngineAsync(new() { ["Engine:MaxTasksPerRuntime"] = "3", ["Engine:RuntimeLimits:rt-narrow"] = "1", ["Engine:GlobalMaxRunningTasks"] = "50" });
+        var probe = new ProbeHandler();
+        var (services, engine) = await StartEngineAsync(new() { ["Engine:MaxTasksPerRuntime"] = "3", ["Engine:RuntimeLimits:rt-narrow"] = "1", ["Engine:GlobalMaxRunningTasks"] = "50" }, s => s.AddSingleton<ITaskHandler>(probe));
         await using var _ = services;
         try
         {
-            var narrow = await EnqueueInProcessAsync(services, new TaskPlan("bulk", Enumerable.Range(0, 4).Select(i => Sleep($"t{i}", 150)).ToList()), runtimeId: "rt-narrow");
-            var wide = await EnqueueInProcessAsync(services, new TaskPlan("bulk", Enumerable.Range(0, 6).Select(i => Sleep($"t{i}", 150)).ToList()), runtimeId: "rt-wide");
+            var narrow = await EnqueueInProcessAsync(services, Probes(4), runtimeId: "rt-narrow");
+            var wide = await EnqueueInProcessAsync(services, Probes(6), runtimeId: "rt-wide");
             await WaitAsync(narrow.Id);
             await WaitAsync(wide.Id);
-            Assert.Equal(1, await MaxOverlapAsync(narrow.Id));
-            Assert.Equal(3, await MaxOverlapAsync(wide.Id));
+            Assert.Equal(1, probe.MostAtOnce(narrow.Id));
+            Assert.Equal(3, probe.MostAtOnce(wide.Id));
+
+            // The handler saw the job's runtime in its context.
+            await using var db = database.Open();
+            Assert.All(await db.JobTasks.AsNoTracking().Where(t => t.JobId == narrow.Id).Select(t => t.Output).ToListAsync(), o => Assert.Equal("rt-narrow", o));
         }
         finally
         {
