@@ -23,6 +23,9 @@ public sealed record Error(ErrorKind Kind, string Code, string Message)
     /// <summary>Field name to messages, for <see cref="ErrorKind.Validation"/> errors.</summary>
     public IReadOnlyDictionary<string, string[]>? Fields { get; init; }
 
+    /// <summary>Extra members of the problem response (for example the <c>job_id</c> a busy cluster is running).</summary>
+    public IReadOnlyDictionary<string, object?>? Extensions { get; init; }
+
     public static Error Validation(string code, string message, IReadOnlyDictionary<string, string[]>? fields = null) =>
         new(ErrorKind.Validation, code, message) { Fields = fields };
 
@@ -39,7 +42,7 @@ public sealed record Error(ErrorKind Kind, string Code, string Message)
 /// <summary>Either a value or an <see cref="Error"/>.</summary>
 public readonly struct Result<T>
 {
-    private Result(T? value, Error? error)
+    internal Result(T? value, Error? error)
     {
         Value = value;
         Error = error;
@@ -54,4 +57,10 @@ public readonly struct Result<T>
     public static implicit operator Result<T>(T value) => new(value, null);
 
     public static implicit operator Result<T>(Error error) => new(default, error);
+}
+
+public static class Result
+{
+    /// <summary>A success, for values the implicit conversion cannot take (interfaces).</summary>
+    public static Result<T> Success<T>(T value) => new(value, null);
 }

@@ -44,4 +44,6 @@ public static class IdPrefix
     public const string Job = "job";
     public const string JobTask = "task";
     public const string JobTaskAttempt = "att";
+    public const string Cluster = "cl";
+    public const string ClusterNode = "cln";
 }

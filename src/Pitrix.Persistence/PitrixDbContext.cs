@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Pitrix.Core.Audit;
 using Pitrix.Core.Catalog;
+using Pitrix.Core.Clusters;
 using Pitrix.Core.Engine;
 using Pitrix.Core.Identity;
 using Pitrix.Core.Runtimes;
@@ -57,6 +58,12 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<JobTaskAttempt> JobTaskAttempts => Set<JobTaskAttempt>();
 
     public DbSet<EngineEvent> Events => Set<EngineEvent>();
+
+    public DbSet<Cluster> Clusters => Set<Cluster>();
+
+    public DbSet<ClusterRole> ClusterRoles => Set<ClusterRole>();
+
+    public DbSet<ClusterNode> ClusterNodes => Set<ClusterNode>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -160,6 +167,52 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
         });
         OnCatalogCreating(modelBuilder);
         OnEngineCreating(modelBuilder);
+        OnClustersCreating(modelBuilder);
+    }
+
+    private static void OnClustersCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Cluster>(e =>
+        {
+            e.ToTable("clusters");
+            e.HasKey(c => c.Id);
+            e.Property(c => c.Name).HasMaxLength(64);
+            e.Property(c => c.Description).HasMaxLength(1024);
+            e.Property(c => c.Format).HasMaxLength(32);
+            e.Property(c => c.Status).HasMaxLength(16);
+            e.Property(c => c.Visibility).HasConversion<string>().HasMaxLength(16);
+            e.Property(c => c.Endpoints).AsJsonMap();
+            e.Property(c => c.Labels).AsJsonMap();
+            e.HasIndex(c => new { c.OwnerId, c.CreatedAt });
+            e.HasIndex(c => c.Status);
+            e.HasIndex(c => c.RuntimeId);
+            e.HasIndex(c => c.AppVersionId);
+            e.HasOne<User>().WithMany().HasForeignKey(c => c.OwnerId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<Group>().WithMany().HasForeignKey(c => c.GroupId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<Runtime>().WithMany().HasForeignKey(c => c.RuntimeId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<AppVersion>().WithMany().HasForeignKey(c => c.AppVersionId).OnDelete(DeleteBehavior.Restrict);
+        });
+        modelBuilder.Entity<ClusterRole>(e =>
+        {
+            e.ToTable("cluster_roles");
+            e.HasKey(r => new { r.ClusterId, r.Name });
+            e.Property(r => r.Name).HasMaxLength(64);
+            e.Property(r => r.Env).AsJsonMap();
+            e.HasOne<Cluster>().WithMany().HasForeignKey(r => r.ClusterId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<ClusterNode>(e =>
+        {
+            e.ToTable("cluster_nodes");
+            e.HasKey(n => n.Id);
+            e.Property(n => n.Role).HasMaxLength(64);
+            e.Property(n => n.Status).HasMaxLength(16);
+            e.Property(n => n.Health).HasMaxLength(16);
+            e.Property(n => n.InstanceId).HasMaxLength(128);
+            e.Property(n => n.PrivateIp).HasMaxLength(64);
+            e.Property(n => n.Volumes).AsJsonList();
+            e.HasIndex(n => new { n.ClusterId, n.ServerId }).IsUnique();
+            e.HasOne<Cluster>().WithMany().HasForeignKey(n => n.ClusterId).OnDelete(DeleteBehavior.Cascade);
+        });
     }
 
     private static void OnEngineCreating(ModelBuilder modelBuilder)
@@ -175,6 +228,7 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
             e.Property(j => j.ErrorCode).HasMaxLength(64);
             e.Property(j => j.RuntimeId).HasMaxLength(40);
             e.HasIndex(j => new { j.ClusterId, j.CreatedAt });
+            e.HasIndex(j => new { j.Applied, j.Status });
             e.HasIndex(j => j.Status);
         });
         modelBuilder.Entity<JobTask>(e =>

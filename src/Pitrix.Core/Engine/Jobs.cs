@@ -3,6 +3,8 @@ namespace Pitrix.Core.Engine;
 /// <summary>Job status: pending → running → succeeded | failed | cancelled.</summary>
 public static class JobStatus
 {
+    /// <summary>Waiting for the cluster's lease (the caller asked to queue behind a running job); planned when it gets it.</summary>
+    public const string Queued = "queued";
     public const string Pending = "pending";
     public const string Running = "running";
     public const string Succeeded = "succeeded";
@@ -56,6 +58,15 @@ public sealed class Job
     public string? ErrorCode { get; set; }
 
     public string? ErrorMessage { get; set; }
+
+    /// <summary>The action's parameters as the caller gave them (JSON object), kept to plan a queued job and to apply its result.</summary>
+    public string Parameters { get; set; } = "{}";
+
+    /// <summary>Leave what a failed job created in place, for debugging (no compensation is planned).</summary>
+    public bool KeepOnFailure { get; init; }
+
+    /// <summary>The job's result has been applied to its cluster (status, nodes, sizes) and the cluster's lease released.</summary>
+    public bool Applied { get; set; }
 }
 
 /// <summary>

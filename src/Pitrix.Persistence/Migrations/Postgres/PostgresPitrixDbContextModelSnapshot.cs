@@ -640,6 +640,191 @@ namespace Pitrix.Persistence.Migrations.Postgres
                     b.ToTable("repo_syncs", (string)null);
                 });
 
+            modelBuilder.Entity("Pitrix.Core.Clusters.Cluster", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("AppVersionId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ConfigValues")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("Endpoints")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("GroupId")
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("Labels")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("LeaseJobId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("PreviousAppVersionId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("RuntimeId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Spec")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("StatusReason")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AppVersionId");
+
+                    b.HasIndex("GroupId");
+
+                    b.HasIndex("RuntimeId");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("OwnerId", "CreatedAt");
+
+                    b.ToTable("clusters", (string)null);
+                });
+
+            modelBuilder.Entity("Pitrix.Core.Clusters.ClusterNode", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ClusterId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedByJobId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Health")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("InstanceId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("PrivateIp")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Volumes")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ClusterId", "ServerId")
+                        .IsUnique();
+
+                    b.ToTable("cluster_nodes", (string)null);
+                });
+
+            modelBuilder.Entity("Pitrix.Core.Clusters.ClusterRole", b =>
+                {
+                    b.Property<string>("ClusterId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Cpu")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Env")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Gpu")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Memory")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("VolumeSize")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ClusterId", "Name");
+
+                    b.ToTable("cluster_roles", (string)null);
+                });
+
             modelBuilder.Entity("Pitrix.Core.Engine.EngineEvent", b =>
                 {
                     b.Property<long>("Seq")
@@ -688,6 +873,9 @@ namespace Pitrix.Persistence.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<bool>("Applied")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("ClusterId")
                         .IsRequired()
                         .HasMaxLength(40)
@@ -709,6 +897,13 @@ namespace Pitrix.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("KeepOnFailure")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Parameters")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<string>("RequestedBy")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
@@ -728,6 +923,8 @@ namespace Pitrix.Persistence.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("Status");
+
+                    b.HasIndex("Applied", "Status");
 
                     b.HasIndex("ClusterId", "CreatedAt");
 
@@ -1278,6 +1475,50 @@ namespace Pitrix.Persistence.Migrations.Postgres
                     b.HasOne("Pitrix.Core.Catalog.Repo", null)
                         .WithMany()
                         .HasForeignKey("RepoId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pitrix.Core.Clusters.Cluster", b =>
+                {
+                    b.HasOne("Pitrix.Core.Catalog.AppVersion", null)
+                        .WithMany()
+                        .HasForeignKey("AppVersionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Pitrix.Core.Identity.Group", null)
+                        .WithMany()
+                        .HasForeignKey("GroupId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
+                    b.HasOne("Pitrix.Core.Identity.User", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Pitrix.Core.Runtimes.Runtime", null)
+                        .WithMany()
+                        .HasForeignKey("RuntimeId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pitrix.Core.Clusters.ClusterNode", b =>
+                {
+                    b.HasOne("Pitrix.Core.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pitrix.Core.Clusters.ClusterRole", b =>
+                {
+                    b.HasOne("Pitrix.Core.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
