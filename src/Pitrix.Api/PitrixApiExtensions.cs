@@ -186,6 +186,9 @@ public static class PitrixApiExtensions
         api.MapHelmRepoEndpoints();
         api.MapAppEndpoints();
         api.MapCategoryEndpoints();
+        api.MapClusterEndpoints();
+        api.MapJobEndpoints();
+        api.MapEventEndpoints();
         return app;
     }
 }

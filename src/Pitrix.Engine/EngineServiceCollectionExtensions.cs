@@ -2,7 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Pitrix.Core.Clusters;
 using Pitrix.Core.Engine;
+using Pitrix.Engine.Clusters;
 
 namespace Pitrix.Engine;
 
@@ -14,8 +16,25 @@ public static class EngineServiceCollectionExtensions
         services.AddOptions<EngineOptions>().Bind(configuration.GetSection(EngineOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
         services.AddEngineSignal();
+        services.AddClusters(configuration);
         services.AddTaskHandler<NoopTaskHandler>();
         services.AddHostedService<EngineService>();
+        services.AddHostedService<ClusterReconciler>();
+        return services;
+    }
+
+    /// <summary>
+    /// Cluster operations, for every role that serves or runs cluster actions: the app formats (added as
+    /// <see cref="IAppFormat"/> singletons), the observer applying finished jobs, and the event signal.
+    /// </summary>
+    public static IServiceCollection AddClusters(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.SectionName));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<AppFormatRegistry>();
+        services.TryAddScoped<ClusterOperations>();
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IJobFinishedObserver, ClusterJobObserver>());
+        services.AddEngineSignal();
         return services;
     }
 

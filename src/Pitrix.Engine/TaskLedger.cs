@@ -27,14 +27,36 @@ public static partial class TaskLedger
     /// </summary>
     public static async Task<Result<Job>> EnqueueAsync(PitrixDbContext db, string clusterId, TaskPlan plan, string? requestedBy, DateTimeOffset now, CancellationToken cancellationToken, string? runtimeId = null)
     {
+        var job = new Job { Id = Id.New(IdPrefix.Job), ClusterId = clusterId, RuntimeId = runtimeId, Action = plan.Action, Status = JobStatus.Pending, RequestedBy = requestedBy, CreatedAt = now };
+        var added = AddJob(db, job, plan, now);
+        if (added is not null)
+        {
+            return added;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        return job;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="job"/> (new, or a queued one already stored and tracked) with its planned tasks to
+    /// the context, validated as a DAG; the caller saves. Returns the plan's error, if any.
+    /// </summary>
+    public static Error? AddJob(PitrixDbContext db, Job job, TaskPlan plan, DateTimeOffset now)
+    {
         var order = plan.Validate();
         if (!order.IsSuccess)
         {
             return order.Error!;
         }
 
-        var job = new Job { Id = Id.New(IdPrefix.Job), ClusterId = clusterId, RuntimeId = runtimeId, Action = plan.Action, Status = JobStatus.Pending, RequestedBy = requestedBy, CreatedAt = now };
-        db.Jobs.Add(job);
+        if (db.Entry(job).State == EntityState.Detached)
+        {
+            db.Jobs.Add(job);
+        }
+
+        job.Status = JobStatus.Pending;
         var sequence = 0;
         foreach (var planned in order.Value!)
         {
@@ -45,8 +67,8 @@ public static partial class TaskLedger
             {
                 Id = Id.New(IdPrefix.JobTask),
                 JobId = job.Id,
-                ClusterId = clusterId,
-                RuntimeId = runtimeId,
+                ClusterId = job.ClusterId,
+                RuntimeId = job.RuntimeId,
                 Key = planned.Key,
                 Kind = planned.Kind,
                 DependsOn = dependencies,
@@ -67,10 +89,8 @@ public static partial class TaskLedger
             });
         }
 
-        EngineEvents.Append(db, clusterId, job.Id, null, EngineEventTypes.JobCreated, new { plan.Action, TaskCount = plan.Tasks.Count }, now);
-        await db.SaveChangesAsync(cancellationToken);
-        db.ChangeTracker.Clear();
-        return job;
+        EngineEvents.Append(db, job.ClusterId, job.Id, null, EngineEventTypes.JobCreated, new { plan.Action, TaskCount = plan.Tasks.Count }, now);
+        return null;
     }
 
     /// <summary>Extends the lease of a task this owner holds; false when it was lost (taken over or cancelled).</summary>
@@ -235,7 +255,7 @@ public static partial class TaskLedger
     }
 
     /// <summary>Saves, commits, then wakes this process's waiters for what the change appended.</summary>
-    private static async Task CommitAsync(PitrixDbContext db, IDbContextTransaction transaction, CancellationToken cancellationToken)
+    internal static async Task CommitAsync(PitrixDbContext db, IDbContextTransaction transaction, CancellationToken cancellationToken)
     {
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Pitrix.Api;
 using Pitrix.Catalog;
 using Pitrix.Core.Hosting;
+using Pitrix.Engine;
 using Pitrix.Packages.Helm;
 using Pitrix.Persistence;
 using Pitrix.Providers.Local;
@@ -21,7 +22,7 @@ public static class PitrixServer
         ["--connection-string"] = "Database:ConnectionString",
     };
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var migrateOnly = args.Length > 0 && args[0] == "migrate";
         if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
@@ -33,7 +34,7 @@ public static class PitrixServer
         WebApplication app;
         try
         {
-            app = Build(migrateOnly ? args[1..] : args);
+            app = Build(migrateOnly ? args[1..] : args, configure);
             await InitializeAsync(app, Console.Out, createAdmin: !migrateOnly);
         }
         catch (OptionsValidationException ex)
@@ -124,6 +125,12 @@ public static class PitrixServer
         if (serverOptions.RoleSet.Contains("indexer"))
         {
             services.AddIndexer();
+        }
+
+        services.AddClusters(builder.Configuration);
+        if (serverOptions.RoleSet.Contains("engine"))
+        {
+            services.AddEngine(builder.Configuration);
         }
 
         var app = builder.Build();

@@ -36,6 +36,10 @@ public static class Problems
         problem.Title = TitleOf(status);
         problem.Detail = error.Message;
         problem.Extensions["code"] = error.Code;
+        foreach (var (key, value) in error.Extensions ?? new Dictionary<string, object?>())
+        {
+            problem.Extensions[key] = value;
+        }
         return problem;
     }
 

@@ -1,0 +1,146 @@
+using System.Text.Json.Nodes;
+using Pitrix.Api.Auditing;
+using Pitrix.Core.Access;
+using Pitrix.Core.Clusters;
+using Pitrix.Core.Engine;
+
+namespace Pitrix.Api.Endpoints;
+
+/// <summary>What the cluster is doing now: the unfinished job holding its lease.</summary>
+public sealed record ClusterTransitionDto(string JobId, string Action, string Status);
+
+public sealed record ClusterRoleDto(string Name, int Count, int Cpu, int Memory, int Gpu, int VolumeSize, IReadOnlyDictionary<string, string> Env)
+{
+    public static ClusterRoleDto From(ClusterRole r) => new(r.Name, r.Count, r.Cpu, r.Memory, r.Gpu, r.VolumeSize, r.Env);
+}
+
+public sealed record ClusterNodeDto(string Id, string Role, int ServerId, string? InstanceId, string? PrivateIp, IReadOnlyList<string> Volumes, string Status, string Health, DateTimeOffset CreatedAt)
+{
+    public static ClusterNodeDto From(ClusterNode n) => new(n.Id, n.Role, n.ServerId, n.InstanceId, n.PrivateIp, n.Volumes, n.Status, n.Health, n.CreatedAt);
+}
+
+public sealed record ClusterDto(
+    string Id,
+    string Name,
+    string? Description,
+    string AppId,
+    string AppVersionId,
+    string? PreviousAppVersionId,
+    string RuntimeId,
+    string Format,
+    string Status,
+    string? StatusReason,
+    ClusterTransitionDto? Transition,
+    IReadOnlyDictionary<string, string> Endpoints,
+    IReadOnlyDictionary<string, string> Labels,
+    string OwnerId,
+    string? GroupId,
+    Visibility Visibility,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? DeletedAt) : IHasId
+{
+    public static ClusterDto From(Cluster c, Job? holder) => new(
+        c.Id, c.Name, c.Description, c.AppId, c.AppVersionId, c.PreviousAppVersionId, c.RuntimeId, c.Format, c.Status, c.StatusReason,
+        holder is null ? null : new ClusterTransitionDto(holder.Id, holder.Action, holder.Status),
+        c.Endpoints, c.Labels, c.OwnerId, c.GroupId, c.Visibility, c.CreatedAt, c.UpdatedAt, c.DeletedAt);
+}
+
+/// <summary>A cluster with its configuration, roles and nodes.</summary>
+public sealed record ClusterDetailDto(ClusterDto Cluster, JsonNode? ConfigValues, IReadOnlyList<ClusterRoleDto> Roles, IReadOnlyList<ClusterNodeDto> Nodes);
+
+public sealed record JobDto(
+    string Id,
+    string ClusterId,
+    string Action,
+    string Status,
+    string? RequestedBy,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? FailedTaskId,
+    string? ErrorCode,
+    string? ErrorMessage,
+    JsonNode? Parameters,
+    bool KeepOnFailure,
+    int TasksTotal,
+    int TasksDone) : IHasId
+{
+    public static JobDto From(Job j, int total = 0, int done = 0)
+    {
+        var parameters = JsonNode.Parse(j.Parameters) as JsonObject;
+        parameters?.Remove("_target");
+        return new(j.Id, j.ClusterId, j.Action, j.Status, j.RequestedBy, j.CreatedAt, j.StartedAt, j.FinishedAt, j.FailedTaskId, j.ErrorCode, j.ErrorMessage, parameters, j.KeepOnFailure, total, done);
+    }
+}
+
+public sealed record TaskAttemptDto(int Number, string Worker, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string Outcome, string? ErrorCode, string? ErrorMessage, string? Output)
+{
+    public static TaskAttemptDto From(JobTaskAttempt a) => new(a.Number, a.Worker, a.StartedAt, a.FinishedAt, a.Outcome, a.ErrorCode, a.ErrorMessage, a.Output);
+}
+
+public sealed record TaskDto(
+    string Id,
+    string Key,
+    string Kind,
+    IReadOnlyList<string> DependsOn,
+    string Status,
+    bool Compensation,
+    int Attempts,
+    int MaxAttempts,
+    int TimeoutSeconds,
+    string IdempotencyKey,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? ErrorCode,
+    string? ErrorMessage,
+    string? Output,
+    IReadOnlyList<TaskAttemptDto> AttemptHistory)
+{
+    public static TaskDto From(JobTask t, IEnumerable<JobTaskAttempt> attempts) => new(
+        t.Id, t.Key, t.Kind, t.DependsOn, t.Status, t.Compensation, t.Attempts, t.MaxAttempts, t.TimeoutSeconds, t.IdempotencyKey,
+        t.StartedAt, t.FinishedAt, t.ErrorCode, t.ErrorMessage, t.Output, attempts.OrderBy(a => a.Number).Select(TaskAttemptDto.From).ToList());
+}
+
+/// <summary>A job with its whole task DAG and each task's attempts.</summary>
+public sealed record JobDetailDto(JobDto Job, IReadOnlyList<TaskDto> Tasks);
+
+/// <summary>A cluster and the job that is creating it.</summary>
+public sealed record ClusterJobDto(ClusterDto Cluster, JobDto Job);
+
+public sealed record PlannedTaskDto(string Key, string Kind, IReadOnlyList<string> DependsOn, bool Compensation, int MaxAttempts, int TimeoutSeconds, JsonNode? Input);
+
+/// <summary>The task DAG an action would run, in a valid execution order.</summary>
+public sealed record PlanDto(string Action, IReadOnlyList<PlannedTaskDto> Tasks)
+{
+    public static PlanDto From(TaskPlan plan) => new(plan.Action, (plan.Validate().Value ?? plan.Tasks)
+        .Select(t => new PlannedTaskDto(t.Key, t.Kind, t.DependsOn, t.Compensation, Math.Max(1, t.Retry?.MaxAttempts ?? 1), t.TimeoutSeconds, JsonNode.Parse(t.Input))).ToList());
+}
+
+public sealed record CreateClusterRequest(
+    string? Name,
+    string? Description,
+    string? AppVersionId,
+    string? RuntimeId,
+    JsonObject? Values,
+    Dictionary<string, string>? Labels,
+    Visibility? Visibility,
+    string? GroupId,
+    bool? KeepOnFailure);
+
+/// <summary>
+/// The body of every cluster action (fields an action does not use are ignored): <c>roles</c> for
+/// scale_out (<c>{"role": n}</c>) and resize (<c>{"role": {"cpu": 4}}</c>), <c>node_ids</c> for scale_in,
+/// <c>values</c> for update_config, <c>app_version_id</c> for upgrade, <c>name</c> for a custom action;
+/// <c>queue</c> waits behind a running job; <c>force</c> (cease) cancels it; <c>action</c> is for <c>:plan</c>.
+/// </summary>
+public sealed record ClusterActionBody(
+    string? Action,
+    JsonObject? Roles,
+    List<string>? NodeIds,
+    JsonObject? Values,
+    string? AppVersionId,
+    string? Name,
+    bool? Queue,
+    bool? KeepOnFailure,
+    bool? Force);
