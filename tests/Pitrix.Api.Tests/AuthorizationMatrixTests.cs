@@ -119,6 +119,53 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
             return created.Id;
         }
 
+        /// <summary>A released app in a public store and a public fake runtime, for clusters.</summary>
+        public required (string Version, string Runtime) Deployable { get; init; }
+
+        private readonly Dictionary<(string, string), (string Cluster, string Job)> _clusters = [];
+
+        /// <summary>
+        /// A cluster whose create job is still running (its fake tasks take a minute), so every action on it
+        /// answers deterministically: own = the actor's, other = private of another user, shared = shared with
+        /// the actors' group. Reused per actor and scenario unless <paramref name="fresh"/>.
+        /// </summary>
+        public async Task<(string Cluster, string Job)> ClusterAsync(string actor, string scenario, bool fresh = false)
+        {
+            if (!fresh && _clusters.TryGetValue((actor, scenario), out var known))
+            {
+                return known;
+            }
+
+            var creator = scenario == Own ? Sessions[actor == "anonymous" ? "user" : actor] : Owner;
+            var created = await creator.PostAsync("/api/v1/clusters", new
+            {
+                name = ServerFixture.Unique("cl"),
+                app_version_id = Deployable.Version,
+                runtime_id = Deployable.Runtime,
+                values = new { cluster = new { subnet = "s" } },
+                labels = new Dictionary<string, string> { ["fake.latency-ms"] = "60000" },
+                visibility = scenario == Shared ? "group" : "private",
+                group_id = scenario == Shared ? SharedGroupId : null,
+            });
+            Assert.True(created.Status == HttpStatusCode.Accepted, created.ToString());
+            var made = ((string)created.Body!["cluster"]!["id"]!, (string)created.Body["job"]!["id"]!);
+            if (!fresh)
+            {
+                _clusters[(actor, scenario)] = made;
+            }
+
+            return made;
+        }
+
+        public object NewCluster() => new
+        {
+            name = ServerFixture.Unique("cl"),
+            app_version_id = Deployable.Version,
+            runtime_id = Deployable.Runtime,
+            values = new { cluster = new { subnet = "s" } },
+            labels = new Dictionary<string, string> { ["fake.latency-ms"] = "60000" },
+        };
+
         public async Task<string> UserAsync()
         {
             var created = await Sessions["admin"].PostAsync("/api/v1/users", new { name = ServerFixture.Unique("target"), password = "password-target" });
@@ -284,12 +331,44 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
         .. new[] { "submit", "cancel", "review", "pass", "reject", "release", "suspend", "recover", "delete" }.Select(action =>
             new Entry("POST", "/api/v1/app_versions/{id}:" + action, VersionScenarios, async (w, _, s) => new Call($"/api/v1/app_versions/{(await w.VersionAsync(s)).Version}:{action}", new { message = "m" }), Transition(action))),
 
+        new("GET", "/api/v1/clusters", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/clusters")), SignedIn(200)),
+        new("POST", "/api/v1/clusters", NoScenario, (w, _, _) => Task.FromResult(new Call("/api/v1/clusters", w.NewCluster())), SignedIn(202)),
+        new("POST", "/api/v1/clusters:plan", NoScenario, (w, _, _) => Task.FromResult(new Call("/api/v1/clusters:plan", w.NewCluster())), SignedIn(200)),
+        new("GET", "/api/v1/clusters/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/clusters/{(await w.ClusterAsync(a, s)).Cluster}"), Owned(200, 200, 200)),
+        new("GET", "/api/v1/clusters/{id}/jobs", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/clusters/{(await w.ClusterAsync(a, s)).Cluster}/jobs"), Owned(200, 200, 200)),
+        new("POST", "/api/v1/clusters/{id}:plan", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/clusters/{(await w.ClusterAsync(a, s)).Cluster}:plan", new { action = "start" }), Owned(409, 403, 409)),
+        .. new[] { "start", "stop", "restart", "delete", "recover", "cease", "resize", "scale_out", "scale_in", "update_config", "upgrade", "rollback", "run_action" }.Select(action =>
+            new Entry("POST", "/api/v1/clusters/{id}:" + action, OwnedScenarios, async (w, a, s) => new Call($"/api/v1/clusters/{(await w.ClusterAsync(a, s)).Cluster}:{action}", ActionBody(action, w)), Owned(ActionStatus(action), 403, ActionStatus(action)))),
+        new("GET", "/api/v1/jobs/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/jobs/{(await w.ClusterAsync(a, s)).Job}"), Owned(200, 200, 200)),
+        new("POST", "/api/v1/jobs/{id}:retry", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/jobs/{(await w.ClusterAsync(a, s)).Job}:retry"), Owned(409, 403, 409)),
+        new("POST", "/api/v1/jobs/{id}:cancel", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/jobs/{(await w.ClusterAsync(a, s, fresh: true)).Job}:cancel"), Owned(200, 403, 200)),
+        new("GET", "/api/v1/events", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/events?cluster={(await w.ClusterAsync(a, s)).Cluster}&follow=false"), Owned(200, 200, 200)),
+
         new("GET", "/api/v1/categories", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/categories")), SignedIn(200)),
         new("POST", "/api/v1/categories", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/categories", new { name = ServerFixture.Unique("cat") })), AdminOnly(201)),
         new("GET", "/api/v1/categories/{id}", NoScenario, async (w, _, _) => new Call($"/api/v1/categories/{await w.CategoryAsync()}"), SignedIn(200)),
         new("PATCH", "/api/v1/categories/{id}", NoScenario, async (w, _, _) => new Call($"/api/v1/categories/{await w.CategoryAsync()}", new { description = "d" }), AdminOnly(200)),
         new("DELETE", "/api/v1/categories/{id}", NoScenario, async (w, _, _) => new Call($"/api/v1/categories/{await w.CategoryAsync()}"), AdminOnly(204)),
     ];
+
+    /// <summary>Bodies that pass validation, so an authorized caller meets the busy cluster (409) rather than a 400.</summary>
+    private static object? ActionBody(string action, World world) => action switch
+    {
+        "resize" => new { roles = new { zk_node = new { cpu = 2 } } },
+        "scale_out" => new { roles = new { zk_node = 1 } },
+        "scale_in" => new { node_ids = new[] { "cln-any" } },
+        "update_config" => new { values = new { env = new { tick_time = 3000 } } },
+        "upgrade" => new { app_version_id = world.Deployable.Version },
+        "run_action" => new { name = "anything" },
+        _ => null,
+    };
+
+    /// <summary>
+    /// What an authorized caller gets on a cluster whose create job runs: busy (409), or the refusal its body
+    /// causes first — an upgrade to the version it already runs is invalid (400), and a never-upgraded cluster
+    /// has nothing to roll back to (409).
+    /// </summary>
+    private static int ActionStatus(string action) => action == "upgrade" ? 400 : 409;
 
     private static string Key(string method, string pattern) => $"{method} {pattern.TrimEnd('/')}";
 
@@ -371,10 +450,12 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
         var strangerName = $"stranger-{_suffix}";
         await setup.PostAsync("/api/v1/users", new { name = strangerName, password = "password-stranger", roles = new[] { "developer" }, group_ids = new[] { strangers.Id } });
         var stranger = await Server.LoginAsync(strangerName, "password-stranger");
-        return new World { Server = Server, Sessions = sessions, Owner = owner, SharedGroupId = group.Id, Stranger = stranger };
+        var repoId = await FakeCloudWorld.PublicRepoAsync(sessions["admin"]);
+        var deployable = (await FakeCloudWorld.ReleaseSampleAsync(sessions["admin"], repoId, ServerFixture.Unique("zk"), "1.0.0"), await FakeCloudWorld.FakeRuntimeAsync(sessions["admin"]));
+        return new World { Server = Server, Sessions = sessions, Owner = owner, SharedGroupId = group.Id, Stranger = stranger, Deployable = deployable };
     }
 }
 
-public sealed class SqliteAuthorizationMatrixTests(SqliteServerFixture fixture) : AuthorizationMatrixTests(fixture), IClassFixture<SqliteServerFixture>;
+public sealed class SqliteAuthorizationMatrixTests(SqliteFakeCloudServerFixture fixture) : AuthorizationMatrixTests(fixture), IClassFixture<SqliteFakeCloudServerFixture>;
 
-public sealed class PostgresAuthorizationMatrixTests(PostgresServerFixture fixture) : AuthorizationMatrixTests(fixture), IClassFixture<PostgresServerFixture>;
+public sealed class PostgresAuthorizationMatrixTests(PostgresFakeCloudServerFixture fixture) : AuthorizationMatrixTests(fixture), IClassFixture<PostgresFakeCloudServerFixture>;

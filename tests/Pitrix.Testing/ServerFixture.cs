@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Xunit;
 
 namespace Pitrix.Testing;
@@ -11,7 +12,10 @@ public abstract class ServerFixture : IAsyncLifetime
 
     public TestServer Server => _server ?? throw new InvalidOperationException("The server has not started.");
 
-    public async Task InitializeAsync() => _server = await TestServer.StartAsync(DatabaseKind);
+    /// <summary>Extra registrations for the server, such as a fake cloud.</summary>
+    protected virtual Action<WebApplicationBuilder>? Configure => null;
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync(DatabaseKind, Configure);
 
     public async Task DisposeAsync()
     {

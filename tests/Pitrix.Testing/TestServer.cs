@@ -36,7 +36,10 @@ public sealed class TestServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a server on the given database kind (<c>sqlite</c> or <c>postgres</c>).</summary>
-    public static async Task<TestServer> StartAsync(string databaseKind, params string[] extraArgs)
+    public static Task<TestServer> StartAsync(string databaseKind, params string[] extraArgs) => StartAsync(databaseKind, null, extraArgs);
+
+    /// <summary>Starts a server with extra registrations (a fake cloud for engine tests, for example).</summary>
+    public static async Task<TestServer> StartAsync(string databaseKind, Action<WebApplicationBuilder>? configure, params string[] extraArgs)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("pitrix-test-").FullName;
         var database = databaseKind == "postgres" ? await TestDatabase.PostgresAsync() : TestDatabase.Sqlite(dataDirectory);
@@ -51,7 +54,7 @@ public sealed class TestServer : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             .. extraArgs,
         ];
-        var app = PitrixServer.Build(args);
+        var app = PitrixServer.Build(args, configure);
         await PitrixServer.InitializeAsync(app, TextWriter.Null);
         await app.StartAsync();
         var address = new Uri(app.Urls.First());
