@@ -70,6 +70,45 @@ public sealed class ApiClient : IDisposable
         return (await response.Content.ReadAsByteArrayAsync(cancellationToken), fileName);
     }
 
+    /// <summary>
+    /// Opens a Server-Sent Events stream, resuming after <paramref name="lastEventId"/> when given; null when the
+    /// server answers anything but 200 <c>text/event-stream</c> (or cannot be reached), so the caller can poll instead.
+    /// The caller disposes the response, which ends the stream.
+    /// </summary>
+    public async Task<HttpResponseMessage?> OpenEventStreamAsync(string path, string? lastEventId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/'));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        Authorize(request);
+        if (lastEventId is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            // Only the headers are awaited: the body is the stream, read as events arrive, beyond the client's timeout.
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        if (response.StatusCode == HttpStatusCode.OK && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+        {
+            return response;
+        }
+
+        response.Dispose();
+        return null;
+    }
+
     private async Task<HttpResponseMessage> SendCheckedAsync(HttpMethod method, string path, Func<HttpContent>? content, string accept, bool authenticate, CancellationToken cancellationToken)
     {
         var response = await SendOnceAsync(method, path, content, accept, authenticate, cancellationToken);
@@ -120,10 +159,9 @@ public sealed class ApiClient : IDisposable
     {
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
-        var token = _config.ApiToken ?? _config.AccessToken;
-        if (authenticate && token is not null)
+        if (authenticate)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            Authorize(request);
         }
 
         request.Content = content?.Invoke();
@@ -139,6 +177,15 @@ public sealed class ApiClient : IDisposable
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new ApiException(0, "cli.timeout", "Timed out", $"{_http.BaseAddress} did not answer in {_http.Timeout.TotalSeconds:0} seconds.", null);
+        }
+    }
+
+    private void Authorize(HttpRequestMessage request)
+    {
+        var token = _config.ApiToken ?? _config.AccessToken;
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
     }
 

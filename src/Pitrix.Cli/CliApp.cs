@@ -35,7 +35,7 @@ public sealed partial class CliApp
     private async Task<int> RunCoreAsync(string[] args, CliEnvironment env, CancellationToken cancellationToken)
     {
         _outputOption.AcceptOnlyFromAmong("table", "json", "yaml");
-        var root = new RootCommand("pitrix — the Pitrix command line. Sign in with `pitrix login`, then manage users, runtimes, repos, apps and more.");
+        var root = new RootCommand("pitrix — the Pitrix command line. Sign in with `pitrix login`, then manage users, runtimes, repos, apps, clusters and more.");
         root.Options.Add(_outputOption);
         root.Subcommands.Add(LoginCommand(env));
         root.Subcommands.Add(LogoutCommand(env));
@@ -54,6 +54,8 @@ public sealed partial class CliApp
         root.Subcommands.Add(AppCommands(env));
         root.Subcommands.Add(VersionCommands(env));
         root.Subcommands.Add(CategoryCommands(env));
+        root.Subcommands.Add(ClusterCommands(env));
+        root.Subcommands.Add(JobCommands(env));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -14,6 +14,12 @@ public static class ExitCodes
     public const int Unavailable = 8;
     public const int RateLimited = 9;
 
+    /// <summary>A job waited for with <c>--wait</c> failed.</summary>
+    public const int JobFailed = 10;
+
+    /// <summary>A job waited for with <c>--wait</c> was cancelled.</summary>
+    public const int JobCancelled = 11;
+
     public static int FromStatus(int status) => status switch
     {
         400 or 413 or 415 or 422 => Invalid,
