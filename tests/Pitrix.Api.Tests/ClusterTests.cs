@@ -349,6 +349,113 @@ public abstract class ClusterTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task FailedJob_Retried_ResumesAndSucceeds()
+    {
+        using var w = await WorldAsync();
+
+        // Three failing attempts exhaust the budget of three; the retry grants three more, and the fourth succeeds.
+        var (clusterId, jobId) = await CreateAsync(w.User, w, labels: new() { ["fake.fail-kind"] = "create_instance", ["fake.fail"] = "3" });
+        var failed = await WaitAsync(w.User, clusterId, jobId);
+        Assert.Equal("failed", (string?)failed["job"]!["status"]);
+        Assert.Equal("failed", (string?)(await ClusterAsync(w.User, clusterId))["cluster"]!["status"]);
+
+        var retried = await w.User.PostAsync($"/api/v1/jobs/{jobId}:retry");
+        Assert.True(retried.Status == HttpStatusCode.OK, retried.ToString());
+        var job = await WaitAsync(w.User, clusterId, jobId);
+        Assert.Equal("succeeded", (string?)job["job"]!["status"]);
+        var create = job["tasks"]!.AsArray().Single(t => (string?)t!["key"] == "create:1")!;
+        Assert.Equal(["failed", "failed", "failed", "succeeded"], create["attempt_history"]!.AsArray().Select(a => (string)a!["outcome"]!).ToArray());
+        var cluster = await ClusterAsync(w.User, clusterId);
+        Assert.Equal("active", (string?)cluster["cluster"]!["status"]);
+        Assert.Null(cluster["cluster"]!["status_reason"]);
+        Assert.Equal(3, cluster["nodes"]!.AsArray().Count(n => (string?)n!["status"] == "running"));
+        Assert.Equal(3, Cloud.Instances().Count(i => cluster["nodes"]!.AsArray().Any(n => (string?)n!["id"] == i.NodeId)));
+
+        // A succeeded job is not retried; a stranger cannot retry.
+        Assert.Equal("job.not_retryable", (await w.User.PostAsync($"/api/v1/jobs/{jobId}:retry")).Code);
+        Assert.Equal(HttpStatusCode.NotFound, (await w.Stranger.PostAsync($"/api/v1/jobs/{jobId}:retry")).Status);
+    }
+
+    [Fact]
+    public async Task RunningJob_Cancelled_StopsCleanly_AndUndoesWhatItCreated()
+    {
+        using var w = await WorldAsync();
+        var (clusterId, jobId) = await CreateAsync(w.User, w, labels: new() { ["fake.latency-ms"] = "600" });
+        for (var i = 0; i < 100 && !(await w.User.GetAsync($"/api/v1/jobs/{jobId}")).Body!["tasks"]!.AsArray().Any(t => (string?)t!["status"] == "succeeded"); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        var cancelled = await w.User.PostAsync($"/api/v1/jobs/{jobId}:cancel");
+        Assert.True(cancelled.Status == HttpStatusCode.OK, cancelled.ToString());
+        var job = await WaitAsync(w.User, clusterId, jobId);
+        Assert.Equal("cancelled", (string?)job["job"]!["status"]);
+        var tasks = job["tasks"]!.AsArray();
+        Assert.Contains(tasks, t => (string?)t!["status"] == "cancelled");
+        Assert.All(tasks.Where(t => (bool)t!["compensation"]!), t => Assert.Equal("succeeded", (string?)t!["status"]));
+        var cluster = await ClusterAsync(w.User, clusterId);
+        Assert.Equal("failed", (string?)cluster["cluster"]!["status"]);
+        Assert.Contains("cancelled", (string?)cluster["cluster"]!["status_reason"]);
+        Assert.Empty(cluster["nodes"]!.AsArray());
+        Assert.Equal("job.not_cancellable", (await w.User.PostAsync($"/api/v1/jobs/{jobId}:cancel")).Code);
+    }
+
+    [Fact]
+    public async Task Events_StreamAJobsProgress_AndResumeFromTheLastEventId()
+    {
+        using var w = await WorldAsync();
+        var (clusterId, jobId) = await CreateAsync(w.User, w);
+
+        // Follow the stream live until the cluster's update arrives.
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/events?cluster={clusterId}");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", w.User.Token);
+        using var response = await w.User.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var events = new List<(long Id, string Type, JsonNode Data)>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        long id = 0;
+        string? type = null;
+        while (events.Count == 0 || events[^1].Type != "cluster.updated")
+        {
+            var line = await reader.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("The stream ended.");
+            if (line.StartsWith("id: ", StringComparison.Ordinal))
+            {
+                id = long.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                type = line[7..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                events.Add((id, type!, JsonNode.Parse(line[6..])!));
+            }
+        }
+
+        var types = events.Select(e => e.Type).ToList();
+        Assert.Equal("job.created", types[0]);
+        Assert.Contains("job.started", types);
+        Assert.Equal(6, types.Count(t => t == "task.succeeded"));
+        Assert.True(types.IndexOf("job.succeeded") < types.IndexOf("cluster.updated"));
+        Assert.Equal("active", (string?)events[^1].Data["data"]!["status"]);
+        Assert.All(events, e => Assert.Equal(jobId, (string?)e.Data["job_id"]));
+        Assert.Equal(events.Count, events.Select(e => e.Id).Distinct().Count());
+
+        // Resuming from an event id replays exactly the later ones.
+        using var resume = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/events?cluster={clusterId}&follow=false");
+        resume.Headers.Authorization = request.Headers.Authorization;
+        resume.Headers.Add("Last-Event-ID", events[4].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var rest = await w.User.Http.SendAsync(resume);
+        var replayed = (await rest.Content.ReadAsStringAsync()).Split('\n').Where(l => l.StartsWith("id: ", StringComparison.Ordinal)).Select(l => long.Parse(l[4..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(events.Where(e => e.Id > events[4].Id).Select(e => e.Id).Order().ToList(), replayed);
+
+        // Another user's cluster is not found; one of the two filters is required.
+        Assert.Equal(HttpStatusCode.NotFound, (await w.Stranger.GetAsync($"/api/v1/events?cluster={clusterId}&follow=false")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await w.User.GetAsync("/api/v1/events")).Status);
+    }
+
+    [Fact]
     public async Task ForceDelete_CeasesACluster_WhateverItIsDoing()
     {
         using var w = await WorldAsync();
