@@ -183,6 +183,9 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
             e.Property(c => c.Visibility).HasConversion<string>().HasMaxLength(16);
             e.Property(c => c.Endpoints).AsJsonMap();
             e.Property(c => c.Labels).AsJsonMap();
+
+            // Whoever releases or takes the lease must have seen the current holder: a stale copy cannot free a newer job's lease.
+            e.Property(c => c.LeaseJobId).IsConcurrencyToken();
             e.HasIndex(c => new { c.OwnerId, c.CreatedAt });
             e.HasIndex(c => c.Status);
             e.HasIndex(c => c.RuntimeId);

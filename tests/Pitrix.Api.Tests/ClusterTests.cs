@@ -306,7 +306,12 @@ public abstract class ClusterTests(ServerFixture fixture)
         Assert.All(Cloud.Instances().Where(i => resized["nodes"]!.AsArray().Any(n => (string?)n!["id"] == i.NodeId)), i => Assert.Equal(8192, i.Memory));
         Assert.Equal("cluster.invalid_parameters", (await w.User.PostAsync($"/api/v1/clusters/{clusterId}:resize", new { roles = new { zk_node = new { volume_size = 5 } } })).Code);
 
-        // Update config: values merged, env re-rendered.
+        // Update config: values merged, env re-rendered; sizes and counts have their own actions, and values
+        // the package marks unchangeable keep theirs.
+        Assert.Equal("cluster.invalid_parameters", (await w.User.PostAsync($"/api/v1/clusters/{clusterId}:update_config", new { values = new { cluster = new { zk_node = new { count = 5 } } } })).Code);
+        var frozen = await w.User.PostAsync($"/api/v1/clusters/{clusterId}:update_config", new { values = new { cluster = new { zk_node = new { volume_size = 20 } } } });
+        Assert.Equal("cluster.unchangeable_values", frozen.Code);
+        Assert.NotNull(frozen.Body!["errors"]!["cluster.zk_node.volume_size"]);
         await ActAsync(w.User, clusterId, "update_config", new { values = new { env = new { tick_time = 3000 } } });
         var updated = await ClusterAsync(w.User, clusterId);
         Assert.Equal("3000", (string?)updated["roles"]![0]!["env"]!["tick_time"]);

@@ -267,10 +267,21 @@ public static class ClusterEndpoints
                     return new FieldErrors().Add("values", "Required: the configuration values to change.").ToError()!;
                 }
 
-                var designed = await DesignAsync(db, services, caller, found.AppVersionId, Merge(JsonNode.Parse(found.ConfigValues) as JsonObject ?? [], body.Values), cancellationToken);
+                var current = JsonNode.Parse(found.ConfigValues) as JsonObject ?? [];
+                var designed = await DesignAsync(db, services, caller, found.AppVersionId, Merge(current, body.Values), cancellationToken, current);
                 if (!designed.IsSuccess)
                 {
                     return designed.Error!;
+                }
+
+                // Node counts and sizes have their own actions, which create, remove or resize instances.
+                var before = await DesignAsync(db, services, caller, found.AppVersionId, current, cancellationToken);
+                var moved = before.IsSuccess
+                    ? designed.Value!.Roles.Where(d => before.Value!.Roles.FirstOrDefault(r => r.Name == d.Name) is { } r && (r.Count, r.Cpu, r.Memory, r.Gpu, r.VolumeSize) != (d.Count, d.Cpu, d.Memory, d.Gpu, d.VolumeSize)).Select(d => d.Name).ToList()
+                    : [];
+                if (moved.Count > 0)
+                {
+                    return Error.Validation("cluster.invalid_parameters", $"These values change the node count or size of role(s) {string.Join(", ", moved)}: use scale_out, scale_in or resize for that.");
                 }
 
                 target = designed.Value!;
@@ -295,8 +306,8 @@ public static class ClusterEndpoints
                     return Error.Validation("cluster.invalid_version", $"Version '{versionId}' is not another version of this cluster's app.");
                 }
 
-                var merged = Merge(JsonNode.Parse(found.ConfigValues) as JsonObject ?? [], body.Values ?? []);
-                var upgraded = await DesignAsync(db, services, caller, versionId, merged, cancellationToken);
+                var currentValues = JsonNode.Parse(found.ConfigValues) as JsonObject ?? [];
+                var upgraded = await DesignAsync(db, services, caller, versionId, Merge(currentValues, body.Values ?? []), cancellationToken, currentValues);
                 if (!upgraded.IsSuccess)
                 {
                     return upgraded.Error!;
@@ -365,7 +376,7 @@ public static class ClusterEndpoints
     }
 
     /// <summary>Reads the version's package and lets its app format check the values and design the cluster.</summary>
-    private static async Task<Result<Core.Clusters.ClusterDesign>> DesignAsync(PitrixDbContext db, IServiceProvider services, Caller caller, string versionId, JsonObject? values, CancellationToken cancellationToken)
+    private static async Task<Result<Core.Clusters.ClusterDesign>> DesignAsync(PitrixDbContext db, IServiceProvider services, Caller caller, string versionId, JsonObject? values, CancellationToken cancellationToken, JsonObject? current = null)
     {
         var found = await AppEndpoints.FindVersionAsync(db, versionId, caller.Principal, cancellationToken);
         if (!found.IsSuccess)
@@ -397,7 +408,7 @@ public static class ClusterEndpoints
             return new Error(ErrorKind.Unavailable, ex.Code, $"The package of {app.Name} {version.Version} is not usable: {ex.Message}");
         }
 
-        return format.Value!.Design(package, values);
+        return format.Value!.Design(package, values, current);
     }
 
     /// <summary>Values given for a change replace the current ones key by key, deeply; keys not given keep their value.</summary>

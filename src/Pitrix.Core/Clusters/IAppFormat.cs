@@ -56,8 +56,12 @@ public interface IAppFormat
     /// <summary>The package format this plans for (<c>vmcluster</c>, <c>helm</c>…).</summary>
     string Name { get; }
 
-    /// <summary>Validates <paramref name="values"/> against the package's configuration schema and designs the cluster. Errors are keyed by value path.</summary>
-    Result<ClusterDesign> Design(AppPackage package, JsonObject? values);
+    /// <summary>
+    /// Validates <paramref name="values"/> against the package's configuration schema and designs the
+    /// cluster. Errors are keyed by value path. For a change to an existing cluster, <paramref name="current"/>
+    /// holds its values, and values the package marks as not changeable must keep them.
+    /// </summary>
+    Result<ClusterDesign> Design(AppPackage package, JsonObject? values, JsonObject? current = null);
 
     /// <summary>Plans an action; a plan never performs anything, so <c>:plan</c> can show it without running it.</summary>
     Result<TaskPlan> Plan(PlanRequest request);

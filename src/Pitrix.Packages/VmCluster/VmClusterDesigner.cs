@@ -17,7 +17,8 @@ public static class VmClusterDesigner
     /// <summary>The role name of a single-role cluster whose template names none.</summary>
     public const string DefaultRole = "node";
 
-    public static Result<ClusterDesign> Design(AppPackage package, JsonObject? values)
+    /// <summary>Designs a cluster; with <paramref name="current"/> (a change to an existing cluster) values marked <c>"changeable": false</c> must keep their current value.</summary>
+    public static Result<ClusterDesign> Design(AppPackage package, JsonObject? values, JsonObject? current = null)
     {
         if (!package.Files.TryGetValue(ConfigSchema.FileName, out var configBytes) || !package.Files.TryGetValue(ClusterTemplate.FileName, out var templateBytes))
         {
@@ -33,6 +34,11 @@ public static class VmClusterDesigner
             if (errors.Count > 0)
             {
                 return Error.Validation("cluster.invalid_values", $"The configuration values do not satisfy {package.Name} {package.Version}'s {ConfigSchema.FileName}.", errors);
+            }
+
+            if (current is not null && Unchangeable(schema.Root, "", checkedValues, current) is { Count: > 0 } frozen)
+            {
+                return Error.Validation("cluster.unchangeable_values", $"{package.Name} {package.Version} does not allow these values to change once the cluster exists.", frozen);
             }
 
             filled = checkedValues;
@@ -77,6 +83,32 @@ public static class VmClusterDesigner
         }
 
         return new ClusterDesign(filled, cluster.ToJsonString(), roles, custom.ToList());
+    }
+
+    /// <summary>The paths of values marked not changeable whose new value differs from the current one.</summary>
+    private static Dictionary<string, string[]> Unchangeable(ConfigNode group, string prefix, JsonObject proposed, JsonObject current)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var node in group.Properties)
+        {
+            var path = prefix.Length == 0 ? node.Key : $"{prefix}.{node.Key}";
+            if (node.Type == ConfigType.Array && node.Properties.Count > 0)
+            {
+                if (proposed[node.Key] is JsonObject p && current[node.Key] is JsonObject c)
+                {
+                    foreach (var (key, value) in Unchangeable(node, path, p, c))
+                    {
+                        errors[key] = value;
+                    }
+                }
+            }
+            else if (!node.Changeable && current.ContainsKey(node.Key) && !JsonNode.DeepEquals(proposed[node.Key], current[node.Key]))
+            {
+                errors[path] = [$"Cannot change once the cluster exists (it is {current[node.Key]?.ToJsonString() ?? "null"})."];
+            }
+        }
+
+        return errors;
     }
 
     private static int Int(JsonObject owner, string field, int fallback) =>

@@ -19,7 +19,7 @@ public sealed class FakeAppFormat(string name = "vmcluster") : IAppFormat
 
     public string Name { get; } = name;
 
-    public Result<ClusterDesign> Design(AppPackage package, JsonObject? values) => VmClusterDesigner.Design(package, values);
+    public Result<ClusterDesign> Design(AppPackage package, JsonObject? values, JsonObject? current = null) => VmClusterDesigner.Design(package, values, current);
 
     public Result<TaskPlan> Plan(PlanRequest request)
     {

@@ -684,6 +684,7 @@ namespace Pitrix.Persistence.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.Property<string>("LeaseJobId")
+                        .IsConcurrencyToken()
                         .HasColumnType("text");
 
                     b.Property<string>("Name")

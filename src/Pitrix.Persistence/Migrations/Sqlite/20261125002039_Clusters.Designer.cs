@@ -10,7 +10,7 @@ using Pitrix.Persistence;
 namespace Pitrix.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePitrixDbContext))]
-    [Migration("20261124235525_Clusters")]
+    [Migration("20261125002039_Clusters")]
     partial class Clusters
     {
         /// <inheritdoc />
@@ -681,6 +681,7 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("LeaseJobId")
+                        .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Name")

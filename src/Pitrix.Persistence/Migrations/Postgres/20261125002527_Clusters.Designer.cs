@@ -12,7 +12,7 @@ using Pitrix.Persistence;
 namespace Pitrix.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPitrixDbContext))]
-    [Migration("20261124235538_Clusters")]
+    [Migration("20261125002527_Clusters")]
     partial class Clusters
     {
         /// <inheritdoc />
@@ -687,6 +687,7 @@ namespace Pitrix.Persistence.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.Property<string>("LeaseJobId")
+                        .IsConcurrencyToken()
                         .HasColumnType("text");
 
                     b.Property<string>("Name")
