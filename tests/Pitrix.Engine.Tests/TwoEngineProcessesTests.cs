@@ -58,8 +58,14 @@ public sealed class TwoEngineProcessesTests(PostgresLedgerDatabase database) : I
         await worker.Ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
         await using var db = database.Open();
 
-        // Let the listener subscribe (it wakes the worker once when it connects), then store the job.
-        await Task.Delay(1000);
+        // Wait until the worker's listener has subscribed (its LISTEN ran and the session idles), then store the job.
+        var subscribed = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (await db.Database.SqlQueryRaw<int>(
+            "SELECT COUNT(*)::int AS \"Value\" FROM pg_stat_activity WHERE application_name = 'pitrix-engine-listener' AND state = 'idle' AND query LIKE 'LISTEN%'").SingleAsync() == 0)
+        {
+            Assert.True(DateTime.UtcNow < subscribed, $"The worker's listener did not subscribe within 60 s.\n{worker.Output}");
+            await Task.Delay(100);
+        }
         var plan = new TaskPlan("chain", [new PlannedTask("a", NoopTaskHandler.KindName, []), new PlannedTask("b", NoopTaskHandler.KindName, ["a"])]);
         var job = (await TaskLedger.EnqueueAsync(db, "cl-notify", plan, null, DateTimeOffset.UtcNow, CancellationToken.None)).Value!;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
