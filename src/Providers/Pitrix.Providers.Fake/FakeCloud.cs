@@ -83,6 +83,13 @@ public sealed class FakeCloud(string root) : ICloudDriver, IDisposable
 
     public string Root { get; } = root;
 
+    /// <summary>
+    /// How long a create takes between looking for its key and making the resource, as a real cloud's API
+    /// call would; it opens the window in which racing creates with one key would both create, were the key
+    /// not held. Default: none.
+    /// </summary>
+    public TimeSpan CreateLatency { get; init; }
+
     public string LogPath => Path.Combine(Root, "log.jsonl");
 
     private string InstancesPath => Path.Combine(Root, "instances");
@@ -209,6 +216,11 @@ public sealed class FakeCloud(string root) : ICloudDriver, IDisposable
                 }
 
                 volumes.Add(volume);
+            }
+
+            if (CreateLatency > TimeSpan.Zero)
+            {
+                await Task.Delay(CreateLatency, cancellationToken);
             }
 
             var instanceId = NewId("i-");
