@@ -19,7 +19,7 @@ public static class FakeServiceCollectionExtensions
         services.TryAddSingleton(sp => new FakeCloud(Path.Combine(sp.GetRequiredService<DataDirectory>().Path, "fake-cloud")));
         services.AddSingleton<IRuntimeProvider, FakeRuntimeProvider>();
         services.AddSingleton<IAppFormat>(new FakeAppFormat(format));
-        services.AddTaskHandler<FakeCreateInstanceHandler>();
+        services.AddSingleton<ITaskHandler>(sp => new FakeCreateInstanceHandler(sp.GetRequiredService<FakeCloud>(), sp.GetRequiredService<IServiceScopeFactory>(), sp.GetRequiredService<TimeProvider>()));
         services.AddTaskHandler<FakeRunHandler>();
         foreach (var op in new[] { "start_instance", "stop_instance", "resize_instance", "delete_instance" })
         {
