@@ -54,6 +54,9 @@ public sealed record ProcessRunResult
 /// </summary>
 public static class ProcessRunner
 {
+    /// <summary>Linux ETXTBSY.</summary>
+    private const int TextFileBusy = 26;
+
     /// <summary>How long to wait for output pipes after the process exited; a daemonised grandchild may hold them open.</summary>
     private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(2);
 
@@ -87,13 +90,23 @@ public static class ProcessRunner
 
         var started = timeProvider.GetTimestamp();
         using var process = new Process { StartInfo = startInfo };
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            process.Start();
-        }
-        catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
-        {
-            return new ProcessRunResult { Outcome = ProcessOutcome.NotStarted, Error = $"cannot start '{argv[0]}': {ex.Message}" };
+            try
+            {
+                process.Start();
+                break;
+            }
+            catch (Win32Exception ex) when (ex.NativeErrorCode == TextFileBusy && attempt < 5)
+            {
+                // ETXTBSY: a script just written is still open for writing in a child another thread forked
+                // meanwhile (it holds the descriptor until its own exec). It clears within milliseconds.
+                await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
+            {
+                return new ProcessRunResult { Outcome = ProcessOutcome.NotStarted, Error = $"cannot start '{argv[0]}': {ex.Message}" };
+            }
         }
 
         process.StandardInput.Close();

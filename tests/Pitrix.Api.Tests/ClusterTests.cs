@@ -111,8 +111,14 @@ public abstract class ClusterTests(ServerFixture fixture)
         var byKey = tasks.ToDictionary(t => (string)t!["key"]!, t => t!);
         Assert.Equal(5, tasks.Count(t => ((string)t!["key"]!).StartsWith("create:", StringComparison.Ordinal)));
         Assert.Equal(["create:1", "create:2", "create:3", "create:4", "create:5"], byKey["register"]["depends_on"]!.AsArray().Select(d => (string)d!).Order().ToArray());
-        Assert.True(DateTimeOffset.Parse((string)byKey["start-zk_node"]["started_at"]!) >= DateTimeOffset.Parse((string)byKey["init-zk_node"]["finished_at"]!));
-        Assert.True(DateTimeOffset.Parse((string)byKey["register"]["started_at"]!) >= tasks.Where(t => ((string)t!["key"]!).StartsWith("create:", StringComparison.Ordinal)).Max(t => DateTimeOffset.Parse((string)t!["finished_at"]!)));
+
+        // Order from the event log (its sequence follows commits; wall-clock stamps are taken before a worker waits for the database).
+        var log = (await w.User.GetAsync($"/api/v1/events?job={jobId}&follow=false")).Text.Split('\n')
+            .Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => JsonNode.Parse(l[6..])!).ToList();
+        long Seq(string type, string key) => log.Where(e => (string?)e["type"] == type && (string?)e["data"]!["key"] == key).Select(e => (long)e["seq"]!).Single();
+        Assert.All(Enumerable.Range(1, 5), i => Assert.True(Seq("task.started", "register") > Seq("task.succeeded", $"create:{i}")));
+        Assert.True(Seq("task.started", "init-zk_node") > Seq("task.succeeded", "register"));
+        Assert.True(Seq("task.started", "start-zk_node") > Seq("task.succeeded", "init-zk_node"));
         Assert.All(tasks.Where(t => (bool)t!["compensation"]!), t => Assert.Equal("skipped", (string?)t!["status"]));
         Assert.Equal(8, (int)job["job"]!["tasks_total"]!);
         Assert.Equal(8, (int)job["job"]!["tasks_done"]!);
