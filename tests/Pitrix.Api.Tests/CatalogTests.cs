@@ -61,6 +61,28 @@ public abstract class CatalogTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Search_FindsNamesWhoseSuffixLooksLikeANumber()
+    {
+        // PostgreSQL's parser reads "zk-87940821" as a word and a negative number, and "8e0995b2" alone as a
+        // number followed by a word: every such name must still be found by its own words.
+        using var v = await VendorAsync();
+        var digits = Random.Shared.Next(10_000_000, 99_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var scientific = $"{Random.Shared.Next(1, 9)}e{Random.Shared.Next(1000, 9999)}b{Random.Shared.Next(1, 9)}";
+        foreach (var name in new[] { $"num-{digits}", $"sci-{scientific}" })
+        {
+            var (_, archive) = await PackageAsync(name: name);
+            var (_, versionId) = await UploadAsync(v.Developer, archive);
+            await ReleaseAsync(v.Developer, v.Admin, versionId);
+        }
+
+        foreach (var q in new[] { $"num-{digits}", digits, $"sci-{scientific}", scientific, scientific[..4] })
+        {
+            var found = await v.User.GetAsync($"/api/v1/apps?q={Uri.EscapeDataString(q)}");
+            Assert.True((int)found.Body!["total"]! == 1, $"q={q}: {found}");
+        }
+    }
+
+    [Fact]
     public async Task Upload_ReviewToActive_ThenVisibleToGroupOnly_AndHistoryRecorded()
     {
         using var v = await VendorAsync();

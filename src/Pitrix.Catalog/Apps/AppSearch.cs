@@ -73,9 +73,20 @@ public static class AppSearch
                 new Microsoft.Data.Sqlite.SqliteParameter("@search_terms", match));
         }
 
-        var tsquery = string.Join(" & ", terms.Select(t => t + ":*"));
-        return db.Database.SqlQueryRaw<SearchHit>(
-            """SELECT a."Id" AS "AppId", -ts_rank_cd(a.search_vector, q.query) AS "Rank" FROM apps a, to_tsquery('simple', @search_terms) AS q(query) WHERE a.search_vector @@ q.query""",
-            new Npgsql.NpgsqlParameter("search_terms", tsquery));
+        // PostgreSQL's parser reads a word differently alone and inside a hyphenated name ("8e0995b2" is a
+        // number and a word when alone; "-87940821" in "zk-87940821" is a signed number), so each term matches
+        // in any of its forms: as written, as a negative number, or as the parser reads it alone.
+        var sql = new StringBuilder("""SELECT a."Id" AS "AppId", -ts_rank_cd(a.search_vector, q.query) AS "Rank" FROM apps a, (SELECT """);
+        var parameters = new List<object>();
+        for (var i = 0; i < terms.Count; i++)
+        {
+            sql.Append(i == 0 ? "(" : " && (")
+                .Append("CAST(@search_literal").Append(i).Append(" AS tsquery) || to_tsquery('simple', @search_parsed").Append(i).Append("))");
+            parameters.Add(new Npgsql.NpgsqlParameter("search_literal" + i, $"'{terms[i]}':* | '-{terms[i]}':*"));
+            parameters.Add(new Npgsql.NpgsqlParameter("search_parsed" + i, terms[i] + ":*"));
+        }
+
+        sql.Append(""") AS q(query) WHERE a.search_vector @@ q.query""");
+        return db.Database.SqlQueryRaw<SearchHit>(sql.ToString(), [.. parameters]);
     }
 }
