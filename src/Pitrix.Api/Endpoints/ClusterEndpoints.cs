@@ -267,15 +267,22 @@ public static class ClusterEndpoints
                     return new FieldErrors().Add("values", "Required: the configuration values to change.").ToError()!;
                 }
 
+                var loaded = await LoadPackageAsync(db, services, caller, found.AppVersionId, cancellationToken);
+                if (!loaded.IsSuccess)
+                {
+                    return loaded.Error!;
+                }
+
+                var (format, package) = loaded.Value;
                 var current = JsonNode.Parse(found.ConfigValues) as JsonObject ?? [];
-                var designed = await DesignAsync(db, services, caller, found.AppVersionId, Merge(current, body.Values), cancellationToken, current);
+                var designed = format.Design(package, Merge(current, body.Values), current);
                 if (!designed.IsSuccess)
                 {
                     return designed.Error!;
                 }
 
                 // Node counts and sizes have their own actions, which create, remove or resize instances.
-                var before = await DesignAsync(db, services, caller, found.AppVersionId, current, cancellationToken);
+                var before = format.Design(package, current);
                 var moved = before.IsSuccess
                     ? designed.Value!.Roles.Where(d => before.Value!.Roles.FirstOrDefault(r => r.Name == d.Name) is { } r && (r.Count, r.Cpu, r.Memory, r.Gpu, r.VolumeSize) != (d.Count, d.Cpu, d.Memory, d.Gpu, d.VolumeSize)).Select(d => d.Name).ToList()
                     : [];
@@ -378,6 +385,13 @@ public static class ClusterEndpoints
     /// <summary>Reads the version's package and lets its app format check the values and design the cluster.</summary>
     private static async Task<Result<Core.Clusters.ClusterDesign>> DesignAsync(PitrixDbContext db, IServiceProvider services, Caller caller, string versionId, JsonObject? values, CancellationToken cancellationToken, JsonObject? current = null)
     {
+        var loaded = await LoadPackageAsync(db, services, caller, versionId, cancellationToken);
+        return loaded.IsSuccess ? loaded.Value.Format.Design(loaded.Value.Package, values, current) : loaded.Error!;
+    }
+
+    /// <summary>The version's app format and its package, read once (from the catalog, or fetched from its repo).</summary>
+    private static async Task<Result<(IAppFormat Format, AppPackage Package)>> LoadPackageAsync(PitrixDbContext db, IServiceProvider services, Caller caller, string versionId, CancellationToken cancellationToken)
+    {
         var found = await AppEndpoints.FindVersionAsync(db, versionId, caller.Principal, cancellationToken);
         if (!found.IsSuccess)
         {
@@ -408,7 +422,7 @@ public static class ClusterEndpoints
             return new Error(ErrorKind.Unavailable, ex.Code, $"The package of {app.Name} {version.Version} is not usable: {ex.Message}");
         }
 
-        return format.Value!.Design(package, values, current);
+        return (format.Value!, package);
     }
 
     /// <summary>Values given for a change replace the current ones key by key, deeply; keys not given keep their value.</summary>

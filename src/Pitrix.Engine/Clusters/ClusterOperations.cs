@@ -295,8 +295,7 @@ public sealed class ClusterOperations(PitrixDbContext db, AppFormatRegistry form
         // process die before it, the lease points at a finished, unapplied job, which applying releases.
         var now = time.GetUtcNow();
         var observed = (await db.Clusters.AsNoTracking().SingleAsync(c => c.Id == cluster.Id, cancellationToken)).LeaseJobId;
-        if (await db.Clusters.Where(c => c.Id == cluster.Id && c.LeaseJobId == observed)
-            .ExecuteUpdateAsync(u => u.SetProperty(c => c.LeaseJobId, jobId).SetProperty(c => c.UpdatedAt, now), cancellationToken) == 0)
+        if (!await TakeLeaseAsync(cluster.Id, observed, jobId, cancellationToken))
         {
             return Error.Conflict("cluster.busy", $"Cluster '{cluster.Name}' was taken by another job; try again.");
         }
@@ -589,10 +588,7 @@ public sealed class ClusterOperations(PitrixDbContext db, AppFormatRegistry form
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var observed = cluster.LeaseJobId;
-        var taken = await db.Clusters.Where(c => c.Id == cluster.Id && c.LeaseJobId == observed)
-            .ExecuteUpdateAsync(u => u.SetProperty(c => c.LeaseJobId, job.Id).SetProperty(c => c.UpdatedAt, time.GetUtcNow()), cancellationToken);
-        if (taken == 0)
+        if (!await TakeLeaseAsync(cluster.Id, cluster.LeaseJobId, job.Id, cancellationToken))
         {
             return Error.Conflict("cluster.lease_taken", "Another job took the cluster first.");
         }
@@ -611,6 +607,11 @@ public sealed class ClusterOperations(PitrixDbContext db, AppFormatRegistry form
         await TaskLedger.CommitAsync(db, transaction, cancellationToken);
         return job;
     }
+
+    /// <summary>Gives the lease to <paramref name="jobId"/> if its holder is still <paramref name="observed"/> (a conditional update: of two takers, one wins).</summary>
+    private async Task<bool> TakeLeaseAsync(string clusterId, string? observed, string jobId, CancellationToken cancellationToken) =>
+        await db.Clusters.Where(c => c.Id == clusterId && c.LeaseJobId == observed)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.LeaseJobId, jobId).SetProperty(c => c.UpdatedAt, time.GetUtcNow()), cancellationToken) == 1;
 
     private async Task<bool> StartNextQueuedAsync(string clusterId, CancellationToken cancellationToken)
     {
