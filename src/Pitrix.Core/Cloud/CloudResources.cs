@@ -86,6 +86,13 @@ public sealed record CloudVolumeRequest(string IdempotencyKey, string Name, int 
 {
     /// <summary>Labels (tags) put on the volume. Default: none.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Where the node wants the volume, like <c>/var/lib/zookeeper</c>. A driver that can place an attached
+    /// volume itself (the local driver links it there) does; VM drivers ignore it and the node's agent
+    /// formats and mounts the device.
+    /// </summary>
+    public string? MountPoint { get; init; }
 }
 
 /// <summary>A volume as the cloud reports it.</summary>
