@@ -26,7 +26,7 @@ public sealed class AgentCredential : IDisposable
     public AgentIdentity Identity { get; }
 
     /// <summary>
-    /// Enrolls over <paramref name="enrollmentChannel"/> (see <see cref="AgentTrust.CreateChannel"/>,
+    /// Enrolls over <paramref name="enrollmentChannel"/> (see <see cref="AgentTrust.CreateChannel(Uri, X509Certificate2, X509Certificate2?, TimeProvider?)"/>,
     /// without a client certificate): generates an EC P-256 key here, sends only its signing request
     /// with the join token, and checks that the certificate returned matches the key and chains to
     /// the CA the channel already trusts.

@@ -97,7 +97,33 @@ public static class AgentTrust
         return handler;
     }
 
-    /// <summary>A gRPC channel to an agent-network server; see <see cref="CreateHandler"/>.</summary>
+    /// <summary>
+    /// A handler for gRPC channels to a server known by its agent identity rather than its host name (a
+    /// drone dialing its frontgate by private IP): the server certificate must be issued by
+    /// <paramref name="caCertificate"/> and name exactly <paramref name="expectedServer"/>; the host name
+    /// dialed plays no part.
+    /// </summary>
+    public static SocketsHttpHandler CreateHandler(X509Certificate2 caCertificate, X509Certificate2? clientCertificate, AgentIdentity expectedServer, TimeProvider? time = null)
+    {
+        var clock = time ?? TimeProvider.System;
+        var handler = CreateHandler(caCertificate, clientCertificate, clock);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            (errors & SslPolicyErrors.RemoteCertificateNotAvailable) == 0
+            && certificate is X509Certificate2 server
+            && IsIssuedByCa(server, caCertificate, ServerAuthentication, clock)
+            && AgentIdentity.FromCertificate(server) == expectedServer;
+        return handler;
+    }
+
+    /// <summary>A gRPC channel to a server checked by identity; see <see cref="CreateHandler(X509Certificate2, X509Certificate2?, AgentIdentity, TimeProvider?)"/>.</summary>
+    public static GrpcChannel CreateChannel(Uri address, X509Certificate2 caCertificate, X509Certificate2? clientCertificate, AgentIdentity expectedServer, TimeProvider? time = null) =>
+        GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = CreateHandler(caCertificate, clientCertificate, expectedServer, time),
+            DisposeHttpClient = true,
+        });
+
+    /// <summary>A gRPC channel to an agent-network server; see <see cref="CreateHandler(X509Certificate2, X509Certificate2?, TimeProvider?)"/>.</summary>
     public static GrpcChannel CreateChannel(Uri address, X509Certificate2 caCertificate, X509Certificate2? clientCertificate = null, TimeProvider? time = null) =>
         GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {

@@ -64,6 +64,8 @@ public sealed class CertificateAuthority : IDisposable
 
     /// <summary>
     /// Issues a client certificate for <paramref name="identity"/> to the key in a PKCS#10 request.
+    /// A frontgate's certificate is also good for server authentication: it serves its drones with it,
+    /// and they check it by identity (<see cref="AgentTrust.CreateHandler(X509Certificate2, X509Certificate2?, AgentIdentity, TimeProvider?)"/>).
     /// The request's subject and extensions are ignored: the identity is the one the caller vouches
     /// for (the join token's), so an agent cannot ask for someone else's name.
     /// </summary>
@@ -248,8 +250,11 @@ public sealed class CertificateAuthority : IDisposable
     {
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
-            [clientAuth ? AgentTrust.ClientAuthentication : AgentTrust.ServerAuthentication], false));
+        // A frontgate's one certificate also serves its drones' listener, checked there by identity.
+        OidCollection usages = clientAuth && identity.Kind == AgentKind.Frontgate
+            ? [AgentTrust.ClientAuthentication, AgentTrust.ServerAuthentication]
+            : [clientAuth ? AgentTrust.ClientAuthentication : AgentTrust.ServerAuthentication];
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
         var names = new SubjectAlternativeNameBuilder();
         names.AddUri(new Uri(identity.Uri));
         foreach (var dnsName in dnsNames)
