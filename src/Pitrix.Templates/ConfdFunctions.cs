@@ -41,16 +41,27 @@ public sealed record KVPair(string Key, string Value);
 
 /// <summary>
 /// confd's template functions (kelseyhightower/confd resource/template and its memkv store) over an
-/// <see cref="IKeyValueView"/>. Time, DNS, file and environment functions are left out to keep templates sandboxed.
+/// <see cref="IKeyValueView"/>. Time, DNS and file functions are left out to keep templates sandboxed; <c>getenv</c>
+/// reads only the <c>PITRIX_*</c> variables the caller hands over (the node's root, id and address), never the
+/// process environment.
 /// </summary>
 public static class ConfdFunctions
 {
     private const GoParam S = GoParam.String;
     private const GoParam I = GoParam.Int;
 
-    /// <summary>Registers the confd functions reading from <paramref name="view"/>.</summary>
-    public static FunctionLibrary AddConfd(this FunctionLibrary library, IKeyValueView view)
+    /// <summary>
+    /// Registers the confd functions reading from <paramref name="view"/>. <c>getenv NAME [DEFAULT]</c> answers from
+    /// <paramref name="environment"/>, for names starting with <c>PITRIX_</c> only; others read as unset.
+    /// </summary>
+    public static FunctionLibrary AddConfd(this FunctionLibrary library, IKeyValueView view, IReadOnlyDictionary<string, string>? environment = null)
     {
+        library.Add("getenv", [S, S], a =>
+        {
+            var name = Str(a[0]);
+            var value = name.StartsWith("PITRIX_", StringComparison.Ordinal) && environment is not null && environment.TryGetValue(name, out var set) ? set : "";
+            return value.Length == 0 && a.Length > 1 ? Str(a[1]) : value;
+        }, isVariadic: true);
         library.Add("exists", [S], a => view.TryGetValue(Str(a[0]), out _));
         library.Add("get", [S], a => Get(view, Str(a[0])));
         library.Add("gets", [S], a => Matching(view, Str(a[0])).Select(kv => new KVPair(kv.Key, kv.Value)).ToList());

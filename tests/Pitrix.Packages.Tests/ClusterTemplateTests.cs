@@ -133,6 +133,7 @@ public sealed class ConfdSampleTests
         var metadata = new Dictionary<string, string>
         {
             ["/env/tick_time"] = "3000",
+            ["/host/ip"] = "10.0.0.12",
             ["/hosts/zk_node/zk1/sid"] = "1",
             ["/hosts/zk_node/zk1/ip"] = "10.0.0.11",
             ["/hosts/zk_node/zk2/sid"] = "2",
@@ -152,6 +153,7 @@ public sealed class ConfdSampleTests
         Assert.Contains("server.1=10.0.0.11:2888:3888", output, StringComparison.Ordinal);
         Assert.Contains("server.3=10.0.0.13:2888:3888", output, StringComparison.Ordinal);
         Assert.Equal(3, output.Split('\n').Count(l => l.StartsWith("server.", StringComparison.Ordinal)));
+        Assert.Contains("clientPortAddress=10.0.0.12\n", output, StringComparison.Ordinal);
     }
 
     private static string Render(string sample, string template, Dictionary<string, string> metadata)

@@ -187,3 +187,21 @@ public sealed class TemplateApiTests
 
     private sealed record Service(string Name, List<string> Tags, Dictionary<string, int> Limits, int Count);
 }
+
+public sealed class ConfdGetenvTests
+{
+    [Fact]
+    public void Getenv_reads_only_the_PITRIX_variables_handed_over()
+    {
+        var environment = new Dictionary<string, string> { ["PITRIX_ROOT"] = "/srv/node-1", ["HOME"] = "/root" };
+        var set = new Pitrix.Templates.TemplateSet(new Pitrix.Templates.FunctionLibrary().AddConfd(new Pitrix.Templates.InMemoryKeyValueView(new Dictionary<string, string>()), environment));
+        set.Parse("t", """{{getenv "PITRIX_ROOT"}}|{{getenv "HOME"}}|{{getenv "PATH" "none"}}|{{getenv "PITRIX_MISSING" "dflt"}}""");
+        Assert.Equal("/srv/node-1||none|dflt", set.Execute("t", null));
+
+        // The process environment is never read, even for a PITRIX_ name.
+        Environment.SetEnvironmentVariable("PITRIX_GETENV_PROBE", "leaked");
+        var bare = new Pitrix.Templates.TemplateSet(new Pitrix.Templates.FunctionLibrary().AddConfd(new Pitrix.Templates.InMemoryKeyValueView(new Dictionary<string, string>())));
+        bare.Parse("t", """[{{getenv "PITRIX_GETENV_PROBE"}}]""");
+        Assert.Equal("[]", bare.Execute("t", null));
+    }
+}

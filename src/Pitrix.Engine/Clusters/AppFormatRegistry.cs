@@ -6,7 +6,8 @@ namespace Pitrix.Engine.Clusters;
 /// <summary>The app formats this host can plan for, by package format name.</summary>
 public sealed class AppFormatRegistry(IEnumerable<IAppFormat> formats)
 {
-    private readonly Dictionary<string, IAppFormat> _formats = formats.ToDictionary(f => f.Name, StringComparer.Ordinal);
+    // A later registration of a name replaces an earlier one: a test server swaps a real format for a double.
+    private readonly Dictionary<string, IAppFormat> _formats = formats.GroupBy(f => f.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
 
     public IReadOnlyCollection<string> Names => _formats.Keys;
 

@@ -1,4 +1,5 @@
 #!/bin/sh
-# Prepares the node: the data directory on the volume, owned by the zookeeper user.
+# Prepares the node: the data and log directories (the data directory is the node's volume).
 set -eu
-install -d -o zookeeper -g zookeeper -m 0750 /var/lib/zookeeper
+ROOT="${PITRIX_ROOT:-}"
+mkdir -p "$ROOT/var/lib/zookeeper" "$ROOT/var/log/zookeeper"

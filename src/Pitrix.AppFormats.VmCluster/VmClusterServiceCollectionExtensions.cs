@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Pitrix.Core.Clusters;
+using Pitrix.Engine;
+
+namespace Pitrix.AppFormats.VmCluster;
+
+public static class VmClusterServiceCollectionExtensions
+{
+    /// <summary>
+    /// The <c>vmcluster</c> app format and its task handlers. The handlers need an
+    /// <see cref="Core.Agents.IAgentNetwork"/> (Pilot) and the <see cref="Core.Cloud.IVmRuntimeProvider"/>s of
+    /// the enabled providers in the same process.
+    /// </summary>
+    public static IServiceCollection AddVmClusterFormat(this IServiceCollection services)
+    {
+        services.AddSingleton<IAppFormat, VmClusterFormat>();
+        services.TryAddSingleton<VmRuntimeContext>();
+        services.AddTaskHandler<EnsureFrontgateHandler>();
+        services.AddTaskHandler<CreateVolumeHandler>();
+        services.AddTaskHandler<CreateInstanceHandler>();
+        services.AddTaskHandler<InstanceHandler>();
+        services.AddTaskHandler<ResizeVolumeHandler>();
+        services.AddTaskHandler<RemoveNodeHandler>();
+        services.AddTaskHandler<WaitAgentHandler>();
+        services.AddTaskHandler<InstallFilesHandler>();
+        services.AddTaskHandler<RegisterMetadataHandler>();
+        services.AddTaskHandler<DeregisterMetadataHandler>();
+        services.AddTaskHandler<ConfigWatchHandler>();
+        services.AddTaskHandler<HealthCheckHandler>();
+        services.AddTaskHandler<RunHandler>();
+        return services;
+    }
+}

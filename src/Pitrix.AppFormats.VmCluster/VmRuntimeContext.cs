@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pitrix.Core.Cloud;
+using Pitrix.Core.Clusters;
+using Pitrix.Core.Runtimes;
+using Pitrix.Core.Security;
+using Pitrix.Persistence;
+
+namespace Pitrix.AppFormats.VmCluster;
+
+/// <summary>Where a runtime's frontgate lives: its id (the identity in its certificate) and the address its drones dial.</summary>
+public sealed record FrontgateLocation(string Id, string NetworkId, string Address);
+
+/// <summary>
+/// What the vmcluster handlers share: the cloud driver of a runtime (opened once per runtime, with its
+/// credential decrypted only in memory), the runtime's network and frontgate naming, and node records.
+/// </summary>
+/// <remarks>
+/// One network and one frontgate per runtime: the network's idempotency key is <c>network/{runtime}</c>, the
+/// frontgate's instance key <c>frontgate/{runtime}</c> and its id <c>fg-{runtime}</c>. A node's instance and
+/// volume keys are <c>node/{node}</c> and <c>volume/{node}</c>: one of each over the node's life, found again
+/// by any retry or compensation.
+/// </remarks>
+public sealed class VmRuntimeContext(IServiceScopeFactory scopes, IEnumerable<IVmRuntimeProvider> providers, ISecretProtector protector)
+{
+    public const int FrontgatePort = 9111;
+
+    private readonly ConcurrentDictionary<string, (ICloudDriver Driver, Runtime Runtime)> _drivers = new(StringComparer.Ordinal);
+
+    public static string FrontgateId(string runtimeId) => $"fg-{runtimeId}";
+
+    public static string InstanceKey(string nodeId) => $"node/{nodeId}";
+
+    public static string VolumeKey(string nodeId) => $"volume/{nodeId}";
+
+    /// <summary>The driver of a runtime; throws <see cref="CloudException"/> when the runtime or its provider is gone.</summary>
+    public async Task<(ICloudDriver Driver, Runtime Runtime)> OpenAsync(string? runtimeId, CancellationToken cancellationToken)
+    {
+        if (runtimeId is null)
+        {
+            throw CloudException.InvalidRequest("The task has no runtime.");
+        }
+
+        if (_drivers.TryGetValue(runtimeId, out var open))
+        {
+            return open;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
+        var runtime = await db.Runtimes.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runtimeId, cancellationToken)
+            ?? throw CloudException.NotFound("runtime", runtimeId);
+        var provider = providers.FirstOrDefault(p => p.Name == runtime.Provider)
+            ?? throw new CloudException("runtime.provider_unavailable", $"Provider '{runtime.Provider}' cannot run VM clusters on this server.", retryable: false);
+        string? secret = null;
+        string? endpoint = null;
+        if (runtime.CredentialId is not null)
+        {
+            var credential = await db.RuntimeCredentials.AsNoTracking().SingleAsync(c => c.Id == runtime.CredentialId, cancellationToken);
+            secret = protector.Unprotect(credential.SecretCiphertext);
+            endpoint = credential.EndpointUrl;
+        }
+
+        var driver = provider.OpenDriver(new CloudTarget(runtime.Id, runtime.Zone, endpoint, secret) { Labels = runtime.Labels });
+        return _drivers.GetOrAdd(runtimeId, (driver, runtime));
+    }
+
+    /// <summary>
+    /// The address range of a runtime's network: the runtime's <c>network.cidr</c> label, or for the local
+    /// provider a /24 in 127.64.0.0/10 derived from the runtime id.
+    /// </summary>
+    public static string NetworkCidr(Runtime runtime)
+    {
+        if (runtime.Labels.TryGetValue("network.cidr", out var cidr))
+        {
+            return cidr;
+        }
+
+        var hash = BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(runtime.Id)));
+        return runtime.Provider == "local"
+            ? $"127.{64 + (hash % 64)}.{(hash >> 8) % 256}.0/24"
+            : $"10.{hash % 256}.0.0/16";
+    }
+
+    /// <summary>The runtime's network, made if missing.</summary>
+    public static Task<CloudNetwork> EnsureNetworkAsync(ICloudDriver driver, Runtime runtime, CancellationToken cancellationToken) =>
+        driver.EnsureNetworkAsync(new CloudNetworkRequest($"network/{runtime.Id}", $"pitrix-{runtime.Id}", NetworkCidr(runtime)), cancellationToken);
+
+    /// <summary>The runtime's frontgate, once its instance has an address; null before.</summary>
+    public static async Task<FrontgateLocation?> FindFrontgateAsync(ICloudDriver driver, Runtime runtime, CancellationToken cancellationToken)
+    {
+        var instance = await driver.FindInstanceAsync($"frontgate/{runtime.Id}", cancellationToken);
+        return instance?.PrivateIp is { } ip
+            ? new FrontgateLocation(FrontgateId(runtime.Id), instance.NetworkId, $"https://{ip}:{FrontgatePort}")
+            : null;
+    }
+
+    public async Task<ClusterNode?> FindNodeAsync(string nodeId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
+        return await db.ClusterNodes.AsNoTracking().SingleOrDefaultAsync(n => n.Id == nodeId, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="work"/> with a fresh database context.</summary>
+    public async Task<T> WithDbAsync<T>(Func<PitrixDbContext, Task<T>> work)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<PitrixDbContext>());
+    }
+}
