@@ -226,8 +226,30 @@ public sealed partial class CliApp
             new JsonObject { ["app_version_id"] = p.GetValue(version), ["values"] = await upgradeValues.ReadAsync(p, ct) }));
 
         var actionName = new Option<string>("--name") { Description = "The action's name, as the app's package declares it", Required = true };
-        cluster.Subcommands.Add(ClusterActionCommand(env, "run-action", "run_action", "Run a custom action the app declares (a backup, for example)", [actionName], (p, _) =>
-            Task.FromResult(new JsonObject { ["name"] = p.GetValue(actionName) })));
+        var actionParameters = new Option<string[]>("--param", "-p") { Description = "A parameter name=value for the action (its command sees PITRIX_PARAM_NAME); repeatable" };
+        cluster.Subcommands.Add(ClusterActionCommand(env, "run-action", "run_action", "Run a custom action the app declares (a backup, for example)", [actionName, actionParameters], (p, _) =>
+        {
+            var body = new JsonObject { ["name"] = p.GetValue(actionName) };
+            var given = p.GetValue(actionParameters) ?? [];
+            if (given.Length > 0)
+            {
+                var parameters = new JsonObject();
+                foreach (var pair in given)
+                {
+                    var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                    if (equals <= 0)
+                    {
+                        throw new CliInputException($"--param takes name=value, not '{pair}'.");
+                    }
+
+                    parameters[pair[..equals]] = pair[(equals + 1)..];
+                }
+
+                body["parameters"] = parameters;
+            }
+
+            return Task.FromResult(body);
+        }));
         return cluster;
     }
 

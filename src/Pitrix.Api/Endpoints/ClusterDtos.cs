@@ -131,7 +131,7 @@ public sealed record CreateClusterRequest(
 /// <summary>
 /// The body of every cluster action (fields an action does not use are ignored): <c>roles</c> for
 /// scale_out (<c>{"role": n}</c>) and resize (<c>{"role": {"cpu": 4}}</c>), <c>node_ids</c> for scale_in,
-/// <c>values</c> for update_config, <c>app_version_id</c> for upgrade, <c>name</c> for a custom action;
+/// <c>values</c> for update_config, <c>app_version_id</c> for upgrade, <c>name</c> and <c>parameters</c> (reaching its command as <c>PITRIX_PARAM_*</c> variables) for a custom action;
 /// <c>queue</c> waits behind a running job; <c>force</c> (cease) cancels it; <c>action</c> is for <c>:plan</c>.
 /// </summary>
 public sealed record ClusterActionBody(
@@ -143,4 +143,5 @@ public sealed record ClusterActionBody(
     string? Name,
     bool? Queue,
     bool? KeepOnFailure,
-    bool? Force);
+    bool? Force,
+    JsonObject? Parameters = null);

@@ -257,6 +257,16 @@ public static class ClusterEndpoints
                 break;
             case ClusterAction.Custom:
                 parameters["name"] = body.Name;
+                if (body.Parameters is not null)
+                {
+                    if (body.Parameters.Any(p => p.Value is not JsonValue))
+                    {
+                        return Error.Validation("cluster.invalid_parameters", "A custom action's parameters are names with string, number or boolean values.");
+                    }
+
+                    parameters["parameters"] = body.Parameters.DeepClone();
+                }
+
                 break;
             case ClusterAction.Cease when force:
                 parameters["force"] = true;
