@@ -7,14 +7,20 @@ namespace Pitrix.AppFormats.VmCluster;
 
 public static class VmClusterServiceCollectionExtensions
 {
-    /// <summary>
-    /// The <c>vmcluster</c> app format and its task handlers. The handlers need an
-    /// <see cref="Core.Agents.IAgentNetwork"/> (Pilot) and the <see cref="Core.Cloud.IVmRuntimeProvider"/>s of
-    /// the enabled providers in the same process.
-    /// </summary>
+    /// <summary>The <c>vmcluster</c> app format (design and plan), for every role that serves or runs cluster actions.</summary>
     public static IServiceCollection AddVmClusterFormat(this IServiceCollection services)
     {
         services.AddSingleton<IAppFormat, VmClusterFormat>();
+        return services;
+    }
+
+    /// <summary>
+    /// The task handlers of the <c>vmcluster</c> format and the node health copier, for the engine role. They
+    /// need an <see cref="Core.Agents.IAgentNetwork"/> (Pilot) and the <see cref="Core.Cloud.IVmRuntimeProvider"/>s
+    /// of the enabled providers in the same process.
+    /// </summary>
+    public static IServiceCollection AddVmClusterTasks(this IServiceCollection services)
+    {
         services.TryAddSingleton<VmRuntimeContext>();
         services.AddTaskHandler<EnsureFrontgateHandler>();
         services.AddTaskHandler<CreateVolumeHandler>();
@@ -29,6 +35,7 @@ public static class VmClusterServiceCollectionExtensions
         services.AddTaskHandler<ConfigWatchHandler>();
         services.AddTaskHandler<HealthCheckHandler>();
         services.AddTaskHandler<RunHandler>();
+        services.AddHostedService<NodeHealthSync>();
         return services;
     }
 }
