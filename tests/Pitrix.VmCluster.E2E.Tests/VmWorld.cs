@@ -1,0 +1,195 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Pitrix.Testing;
+
+namespace Pitrix.VmCluster.E2E.Tests;
+
+/// <summary>A server running every role, the local runtime with the real agents, and helpers to drive clusters through the API.</summary>
+public sealed class VmServerFixture : IAsyncLifetime
+{
+    private TestServer? _server;
+
+    public TestServer Server => _server ?? throw new InvalidOperationException("The server has not started.");
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync(
+        "sqlite",
+        "--Agent:Pilot:Listen=127.0.0.1:0",
+        "--Providers:Local:StopGracePeriod=00:00:05");
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+}
+
+public static class VmWorld
+{
+    public static async Task<string> LocalRuntimeAsync(ApiSession admin)
+    {
+        var runtime = await admin.PostAsync("/api/v1/runtimes", new { name = ServerFixture.Unique("local"), provider = "local", zone = ServerFixture.Unique("z"), visibility = "public" });
+        Assert.True(runtime.Status == HttpStatusCode.Created, runtime.ToString());
+        return runtime.Id;
+    }
+
+    public static async Task<(string ClusterId, string JobId)> CreateAsync(ApiSession session, string versionId, string runtimeId, JsonObject values)
+    {
+        var created = await session.PostAsync("/api/v1/clusters", new { name = ServerFixture.Unique("zk"), app_version_id = versionId, runtime_id = runtimeId, values });
+        Assert.True(created.Status == HttpStatusCode.Accepted, created.ToString());
+        return ((string)created.Body!["cluster"]!["id"]!, (string)created.Body["job"]!["id"]!);
+    }
+
+    /// <summary>Waits for the job to finish and its result to be applied; fails with the job's own account when it did not succeed.</summary>
+    public static async Task<JsonNode> WaitAsync(ApiSession session, string clusterId, string jobId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(5));
+        while (DateTime.UtcNow < deadline)
+        {
+            var job = await session.GetAsync($"/api/v1/jobs/{jobId}");
+            var cluster = await session.GetAsync($"/api/v1/clusters/{clusterId}");
+            if (job.Body!["job"]!["finished_at"] is not null && (string?)cluster.Body!["cluster"]!["transition"]?["job_id"] != jobId)
+            {
+                Assert.True((string?)job.Body["job"]!["status"] == "succeeded", $"job {jobId}: {Summary(job.Body)}");
+                return job.Body;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"Job {jobId} did not finish: {Summary((await session.GetAsync($"/api/v1/jobs/{jobId}")).Body!)}");
+    }
+
+    public static async Task<JsonNode> ActAsync(ApiSession session, string clusterId, string action, object? body = null)
+    {
+        var started = await session.PostAsync($"/api/v1/clusters/{clusterId}:{action}", body);
+        Assert.True(started.Status == HttpStatusCode.Accepted, $"{action}: {started}");
+        return await WaitAsync(session, clusterId, started.Id);
+    }
+
+    public static async Task<JsonNode> ClusterAsync(ApiSession session, string id) => (await session.GetAsync($"/api/v1/clusters/{id}")).Body!;
+
+    public static async Task<List<(string Id, string Ip)>> RunningNodesAsync(ApiSession session, string clusterId) =>
+        (await ClusterAsync(session, clusterId))["nodes"]!.AsArray()
+            .Where(n => (string?)n!["status"] == "running")
+            .Select(n => ((string)n!["id"]!, (string)n["private_ip"]!)).ToList();
+
+    /// <summary>A ZooKeeper four-letter-word command on a node's client address; null when nothing answers.</summary>
+    public static async Task<string?> FourLetterAsync(string ip, string command)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            await client.ConnectAsync(IPAddress.Parse(ip), 2181, timeout.Token);
+            var stream = client.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(command), timeout.Token);
+            using var reader = new StreamReader(stream, Encoding.ASCII);
+            return await reader.ReadToEndAsync(timeout.Token);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Waits until every node answers <c>srvr</c> in a quorum: one leader, the rest followers.</summary>
+    public static async Task<Dictionary<string, string>> WaitForQuorumAsync(IReadOnlyList<(string Id, string Ip)> nodes, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(2));
+        var modes = new Dictionary<string, string>();
+        while (DateTime.UtcNow < deadline)
+        {
+            modes.Clear();
+            foreach (var (_, ip) in nodes)
+            {
+                var answer = await FourLetterAsync(ip, "srvr");
+                var mode = answer?.Split('\n').FirstOrDefault(l => l.StartsWith("Mode: ", StringComparison.Ordinal))?["Mode: ".Length..].Trim();
+                modes[ip] = mode ?? "(no answer)";
+            }
+
+            if (modes.Values.Count(m => m == "leader") == 1 && modes.Values.Count(m => m == "follower") == nodes.Count - 1)
+            {
+                return modes;
+            }
+
+            await Task.Delay(500);
+        }
+
+        throw new TimeoutException($"No quorum of {nodes.Count}: {string.Join(", ", modes.Select(m => $"{m.Key}={m.Value}"))}");
+    }
+
+    /// <summary>Runs Debian's zkCli.sh against one node.</summary>
+    public static async Task<string> ZkCliAsync(string ip, params string[] command)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/share/zookeeper/bin/zkCli.sh") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-server");
+        start.ArgumentList.Add($"{ip}:2181");
+        foreach (var part in command)
+        {
+            start.ArgumentList.Add(part);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return await output + await error;
+    }
+
+    /// <summary>Processes carrying a local instance's marker (the agent and every app process it started).</summary>
+    public static List<int> ProcessesOf(string instanceId)
+    {
+        var marker = Encoding.ASCII.GetBytes($"PITRIX_LOCAL_INSTANCE={instanceId}\0");
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var environment = File.ReadAllBytes(Path.Combine(dir, "environ"));
+                if (environment.AsSpan().IndexOf(marker) >= 0)
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Gone, or not ours to read.
+            }
+        }
+
+        return found;
+    }
+
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"Timed out waiting for {what}.");
+    }
+
+    private static string Summary(JsonNode job)
+    {
+        var header = job["job"]!;
+        var failed = job["tasks"]?.AsArray().Where(t => (string?)t!["status"] is "failed").Select(t => $"{t!["key"]}: {t["error_code"]} {t["error_message"]} {t["attempts"]?.AsArray().LastOrDefault()?["output"]}");
+        return $"{header["status"]} {header["error_code"]} {header["error_message"]} | {string.Join(" | ", failed ?? [])}";
+    }
+}
