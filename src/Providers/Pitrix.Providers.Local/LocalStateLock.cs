@@ -17,6 +17,9 @@ internal static partial class LocalStateLock
 
     private const int LockNonBlocking = 4;
 
+    /// <summary>EWOULDBLOCK (EAGAIN) on Linux, the errno .NET reports as the HResult of a file locked by another.</summary>
+    private const int WouldBlock = 11;
+
     /// <summary>How long a caller waits for another process before the cloud is reported unavailable (retryable).</summary>
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(2);
 
@@ -28,16 +31,20 @@ internal static partial class LocalStateLock
     {
         var gate = Gates.GetOrAdd(root, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
-        FileStream? stream = null;
         try
         {
             Directory.CreateDirectory(root);
-            stream = new FileStream(Path.Combine(root, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+            var path = Path.Combine(root, ".lock");
             var givesUpAt = time.GetUtcNow() + GiveUpAfter;
 
             // Non-blocking and polled: a blocking flock would hold a thread-pool thread and ignore cancellation.
-            while (Flock((int)stream.SafeFileHandle.DangerousGetHandle(), LockExclusive | LockNonBlocking) != 0)
+            while (true)
             {
+                if (TryLock(path) is { } stream)
+                {
+                    return new Held(gate, stream);
+                }
+
                 if (time.GetUtcNow() >= givesUpAt)
                 {
                     throw CloudException.Unavailable($"The local cloud's state in '{root}' has been locked by another process for {GiveUpAfter.TotalMinutes} minutes.");
@@ -45,15 +52,40 @@ internal static partial class LocalStateLock
 
                 await Task.Delay(PollInterval, time, cancellationToken);
             }
-
-            return new Held(gate, stream);
         }
         catch
         {
-            stream?.Dispose();
             gate.Release();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The lock file, opened and locked, or <c>null</c> while another holds it. .NET itself takes a shared
+    /// <c>flock</c> on every file it opens unless told otherwise, and an exclusive one for
+    /// <see cref="FileShare.None"/> (failing with EWOULDBLOCK when held); the explicit <c>flock</c> keeps the lock
+    /// exclusive when that emulation is switched off (<c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c>). The file is
+    /// opened close-on-exec, so an agent started under the lock never inherits it.
+    /// </summary>
+    private static FileStream? TryLock(string path)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e.HResult == WouldBlock)
+        {
+            return null;
+        }
+
+        if (Flock((int)stream.SafeFileHandle.DangerousGetHandle(), LockExclusive | LockNonBlocking) == 0)
+        {
+            return stream;
+        }
+
+        stream.Dispose();
+        return null;
     }
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
