@@ -27,6 +27,12 @@ public abstract class CloudDriverConformanceTests : IAsyncLifetime, IDisposable
     /// <summary>The address range of the suite's networks.</summary>
     protected virtual string Cidr => "10.77.0.0/24";
 
+    /// <summary>
+    /// The address range of the suite's network named <paramref name="name"/> (<c>net</c>, <c>other-net</c>).
+    /// Default: <see cref="Cidr"/> for every one; a cloud whose networks must not overlap gives each its own.
+    /// </summary>
+    protected virtual string CidrOf(string name) => Cidr;
+
     /// <summary>How many instances run at once in the parallel tests; lower it for a cloud with a small quota.</summary>
     protected virtual int Parallelism => 8;
 
@@ -73,10 +79,10 @@ public abstract class CloudDriverConformanceTests : IAsyncLifetime, IDisposable
     public async Task EnsureNetwork_SameKeyTwice_ReturnsTheSameNetwork()
     {
         var first = await NetworkAsync("net");
-        var second = await Driver.EnsureNetworkAsync(new CloudNetworkRequest(Key("net"), "conformance", Cidr), Ct);
+        var second = await Driver.EnsureNetworkAsync(new CloudNetworkRequest(Key("net"), "conformance", CidrOf("net")), Ct);
 
         Assert.Equal(first.Id, second.Id);
-        Assert.Equal(Cidr, first.Cidr);
+        Assert.Equal(CidrOf("net"), first.Cidr);
         Assert.Equal(first.Id, (await Driver.DescribeNetworkAsync(first.Id, Ct)).Id);
         Assert.NotEqual(first.Id, (await NetworkAsync("other-net")).Id);
     }
@@ -537,7 +543,7 @@ public abstract class CloudDriverConformanceTests : IAsyncLifetime, IDisposable
 
     private async Task<CloudNetwork> NetworkAsync(string name)
     {
-        var network = await Driver.EnsureNetworkAsync(new CloudNetworkRequest(Key(name), "conformance", Cidr), Ct);
+        var network = await Driver.EnsureNetworkAsync(new CloudNetworkRequest(Key(name), "conformance", CidrOf(name)), Ct);
         _networks.Add(network.Id);
         return network;
     }

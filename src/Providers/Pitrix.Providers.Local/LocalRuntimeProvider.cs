@@ -1,26 +1,23 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Pitrix.Core.Cloud;
 using Pitrix.Core.Hosting;
 using Pitrix.Core.Runtimes;
 
 namespace Pitrix.Providers.Local;
 
-/// <summary>Settings of the <c>local</c> provider, which runs applications on the server's own machine.</summary>
-public sealed class LocalRuntimeOptions
-{
-    public const string SectionName = "Providers:Local";
-
-    /// <summary>Directory under which each local runtime's zone gets a work directory. Default: <c>{data directory}/local</c>.</summary>
-    public string? WorkRoot { get; set; }
-}
-
 /// <summary>
-/// The <c>local</c> provider: the zone names a work directory under <see cref="LocalRuntimeOptions.WorkRoot"/>.
-/// Needs no credential.
+/// The <c>local</c> provider: the zone names a work directory under <see cref="LocalRuntimeOptions.WorkRoot"/>,
+/// and <see cref="OpenDriver"/> opens the <see cref="LocalCloud"/> rooted there. Needs no credential.
 /// </summary>
-public sealed partial class LocalRuntimeProvider(IOptions<LocalRuntimeOptions> options, DataDirectory dataDirectory) : IRuntimeProvider
+public sealed partial class LocalRuntimeProvider(
+    IOptions<LocalRuntimeOptions> options,
+    DataDirectory dataDirectory,
+    ILogger<LocalCloud>? cloudLogger = null,
+    TimeProvider? timeProvider = null) : IRuntimeProvider, IVmRuntimeProvider
 {
     public const string ProviderName = "local";
 
@@ -63,17 +60,41 @@ public sealed partial class LocalRuntimeProvider(IOptions<LocalRuntimeOptions> o
         return new RuntimeValidationReport(checks);
     }
 
+    /// <summary>
+    /// The <see cref="LocalCloud"/> of the runtime's zone, <c>{WorkRoot}/{zone}</c>. Throws
+    /// <see cref="CloudErrorCodes.InvalidRequest"/> for a zone that is not a directory name and
+    /// <see cref="CloudErrorCodes.InvalidState"/> off Linux, where the local cloud does not run.
+    /// </summary>
+    public ICloudDriver OpenDriver(CloudTarget target)
+    {
+        if (ValidateZone(target.Zone) is { } zoneError)
+        {
+            throw CloudException.InvalidRequest(zoneError);
+        }
+
+        return OperatingSystem.IsLinux()
+            ? new LocalCloud(Path.Combine(WorkRoot, target.Zone), options.Value, launcher: null, timeProvider, cloudLogger)
+            : throw CloudException.InvalidState("The local runtime runs instances on Linux only.");
+    }
+
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]
     private static partial Regex ZonePattern();
 }
 
 public static class LocalProviderServiceCollectionExtensions
 {
-    /// <summary>Registers the <c>local</c> runtime provider.</summary>
+    /// <summary>
+    /// Registers the <c>local</c> runtime provider, one singleton serving as both <see cref="IRuntimeProvider"/>
+    /// and <see cref="IVmRuntimeProvider"/>, with its options (<see cref="LocalRuntimeOptions.SectionName"/>)
+    /// validated at start.
+    /// </summary>
     public static IServiceCollection AddLocalProvider(this IServiceCollection services)
     {
-        services.AddOptions<LocalRuntimeOptions>().BindConfiguration(LocalRuntimeOptions.SectionName);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRuntimeProvider, LocalRuntimeProvider>());
+        services.AddOptions<LocalRuntimeOptions>().BindConfiguration(LocalRuntimeOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LocalRuntimeOptions>, LocalRuntimeOptionsValidator>());
+        services.TryAddSingleton<LocalRuntimeProvider>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRuntimeProvider, LocalRuntimeProvider>(sp => sp.GetRequiredService<LocalRuntimeProvider>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IVmRuntimeProvider, LocalRuntimeProvider>(sp => sp.GetRequiredService<LocalRuntimeProvider>()));
         return services;
     }
 }
