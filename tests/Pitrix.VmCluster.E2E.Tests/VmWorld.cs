@@ -29,11 +29,13 @@ public sealed class VmServerFixture : IAsyncLifetime
 
 public static class VmWorld
 {
-    public static async Task<string> LocalRuntimeAsync(ApiSession admin)
+    /// <summary>A public local runtime with a zone of its own; returns its id and zone.</summary>
+    public static async Task<(string Id, string Zone)> LocalRuntimeAsync(ApiSession admin)
     {
-        var runtime = await admin.PostAsync("/api/v1/runtimes", new { name = ServerFixture.Unique("local"), provider = "local", zone = ServerFixture.Unique("z"), visibility = "public" });
+        var zone = ServerFixture.Unique("z");
+        var runtime = await admin.PostAsync("/api/v1/runtimes", new { name = ServerFixture.Unique("local"), provider = "local", zone, visibility = "public" });
         Assert.True(runtime.Status == HttpStatusCode.Created, runtime.ToString());
-        return runtime.Id;
+        return (runtime.Id, zone);
     }
 
     public static async Task<(string ClusterId, string JobId)> CreateAsync(ApiSession session, string versionId, string runtimeId, JsonObject values)
