@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pitrix.Agent;
 using Pitrix.Agent.Protocol.V1;
@@ -16,6 +17,7 @@ public sealed partial class FrontgateService(
     DroneRegistry drones,
     ReportOutbox outbox,
     MetadataMirror metadata,
+    IHostApplicationLifetime lifetime,
     ILogger<FrontgateService> logger) : FrontgateServiceBase
 {
     public override async Task Connect(IAsyncStreamReader<DroneMessage> requestStream, IServerStreamWriter<FrontgateToDroneMessage> responseStream, ServerCallContext context)
@@ -28,7 +30,9 @@ public sealed partial class FrontgateService(
 
         using var connection = drones.Register(node.Id);
         LogDroneConnected(logger, node.Id, requestStream.Current.Hello.Version);
-        using var streamCancellation = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, connection.Closed);
+        // Streams end when the drone goes, when a newer stream from the node replaces this one, or when the
+        // frontgate stops (so a restart does not wait for every drone to hang up).
+        using var streamCancellation = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, connection.Closed, lifetime.ApplicationStopping);
         var token = streamCancellation.Token;
         var writer = WriteAsync(connection, responseStream, token);
         try
@@ -54,16 +58,18 @@ public sealed partial class FrontgateService(
     public override async Task WatchMetadata(WatchMetadataRequest request, IServerStreamWriter<MetadataEvent> responseStream, ServerCallContext context)
     {
         var node = AgentPeer.Require(context, AgentKind.Node);
+        using var streamCancellation = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var token = streamCancellation.Token;
         try
         {
-            await foreach (var change in metadata.WatchViewAsync(node.Id, request.AfterRevision, context.CancellationToken))
+            await foreach (var change in metadata.WatchViewAsync(node.Id, request.AfterRevision, token))
             {
-                await responseStream.WriteAsync(change, context.CancellationToken);
+                await responseStream.WriteAsync(change, token);
             }
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            // The drone went away.
+            // The drone went away, or the frontgate is stopping.
         }
     }
 
