@@ -113,7 +113,7 @@ public sealed partial class PilotLink(
     }
 
     /// <summary>The delay before attempt <paramref name="failures"/>+1: doubling from the minimum, capped, ±20 % jitter.</summary>
-    internal TimeSpan Backoff(int failures)
+    public TimeSpan Backoff(int failures)
     {
         var settings = options.Value;
         var baseDelay = settings.ReconnectMinDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures, 20));
