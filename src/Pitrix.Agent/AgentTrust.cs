@@ -44,13 +44,26 @@ public static class AgentTrust
         X509Certificate2 serverCertificate,
         X509Certificate2 caCertificate,
         AgentClientCertificates clientCertificates,
+        TimeProvider? time = null) =>
+        listenOptions.UseRenewableAgentTls(() => serverCertificate, caCertificate, clientCertificates, time);
+
+    /// <summary>
+    /// Like <see cref="UseAgentTls(ListenOptions, X509Certificate2, X509Certificate2, AgentClientCertificates, TimeProvider?)"/>,
+    /// with the server certificate read for each new connection: a frontgate serves its drones with its own
+    /// renewed certificate without restarting the listener.
+    /// </summary>
+    public static ListenOptions UseRenewableAgentTls(
+        this ListenOptions listenOptions,
+        Func<X509Certificate2> serverCertificate,
+        X509Certificate2 caCertificate,
+        AgentClientCertificates clientCertificates,
         TimeProvider? time = null)
     {
         var clock = time ?? TimeProvider.System;
         listenOptions.Protocols = HttpProtocols.Http2;
         return listenOptions.UseHttps(new HttpsConnectionAdapterOptions
         {
-            ServerCertificate = serverCertificate,
+            ServerCertificateSelector = (_, _) => serverCertificate(),
             ClientCertificateMode = clientCertificates == AgentClientCertificates.Require
                 ? ClientCertificateMode.RequireCertificate
                 : ClientCertificateMode.AllowCertificate,
