@@ -230,9 +230,17 @@ public sealed class FrontgateHost : IAsyncDisposable
             throw Invalid("The bootstrap's pilot_address must be an https URL, like https://127.0.0.1:9114.");
         }
 
-        if (!IPEndPoint.TryParse(bootstrap.ListenAddress ?? "", out var listenEndPoint))
+        // ":9111" means this machine's private address, which a cloud knows only once the instance exists
+        // (the local runtime hands it over as PITRIX_NODE_IP).
+        var listen = bootstrap.ListenAddress ?? "";
+        if (listen.StartsWith(':') && Environment.GetEnvironmentVariable("PITRIX_NODE_IP") is { Length: > 0 } nodeIp)
         {
-            throw Invalid("The bootstrap's listen_address must be an IP address and port, like 127.64.0.1:9111.");
+            listen = nodeIp + listen;
+        }
+
+        if (!IPEndPoint.TryParse(listen, out var listenEndPoint))
+        {
+            throw Invalid("The bootstrap's listen_address must be an IP address and port, like 127.64.0.1:9111, or :9111 with PITRIX_NODE_IP set.");
         }
 
         if (string.IsNullOrWhiteSpace(bootstrap.JoinToken))

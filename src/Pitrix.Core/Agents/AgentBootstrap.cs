@@ -24,7 +24,7 @@ public sealed record AgentBootstrap
     /// <summary>Frontgate only: Pilot's address, like <c>https://127.0.0.1:9114</c>.</summary>
     public string? PilotAddress { get; init; }
 
-    /// <summary>Frontgate only: where it listens for its drones, like <c>127.64.0.1:9111</c>.</summary>
+    /// <summary>Frontgate only: where it listens for its drones, like <c>127.64.0.1:9111</c>, or <c>:9111</c> for the machine's private address (<c>PITRIX_NODE_IP</c>).</summary>
     public string? ListenAddress { get; init; }
 
     /// <summary>Drone only: the frontgate's address, like <c>https://127.64.0.1:9111</c>.</summary>
