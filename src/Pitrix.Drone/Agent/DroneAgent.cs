@@ -124,9 +124,13 @@ public sealed partial class DroneAgent : IAsyncDisposable
                 {
                     established = await ConnectOnceAsync(cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (!cancellationToken.IsCancellationRequested && IsConnectionFailure(ex))
+                catch (Exception ex) when (IsConnectionFailure(ex))
                 {
-                    LogConnectionFailed(Describe(ex));
+                    // A stream cancelled because the drone is stopping surfaces as an RpcException too.
+                    if (!cancellationToken.IsCancellationRequested)
+                    {
+                        LogConnectionFailed(Describe(ex));
+                    }
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
