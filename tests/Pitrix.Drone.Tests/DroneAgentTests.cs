@@ -95,6 +95,26 @@ public sealed class DroneAgentTests
     }
 
     [Fact]
+    public async Task Renew_AtHalfLifetime_ReplacesTheStoredCertificateThroughTheFrontgate()
+    {
+        await using var node = await DroneHarness.StartAsync(certificateLifetime: TimeSpan.FromSeconds(4));
+        await node.ConnectedAsync();
+        var credential = Path.Combine(node.DataDirectory, "node.pem");
+        var first = await File.ReadAllTextAsync(credential);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (node.World.RenewCalls == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(node.World.RenewCalls >= 1, "the drone renewed its certificate at half its lifetime");
+        await Task.Delay(200);
+        Assert.NotEqual(first, await File.ReadAllTextAsync(credential));
+        Assert.Equal(1, node.World.EnrollCalls);
+    }
+
+    [Fact]
     public async Task Enroll_FrontgateWithAnotherIdentity_IsRefusedBeforeAnyCall()
     {
         await using var node = await DroneHarness.StartAsync(startDrone: false);

@@ -23,10 +23,10 @@ internal sealed class DroneHarness : IAsyncDisposable
     private Task? _run;
     private DroneAgent? _drone;
 
-    private DroneHarness()
+    private DroneHarness(TimeSpan? certificateLifetime)
     {
         Directory.CreateDirectory(Root);
-        World = new TestFrontgateWorld(_dir.File("pilot"));
+        World = new TestFrontgateWorld(_dir.File("pilot"), certificateLifetime);
     }
 
     public TestFrontgateWorld World { get; }
@@ -41,9 +41,9 @@ internal sealed class DroneHarness : IAsyncDisposable
 
     public AgentBootstrap Bootstrap { get; private set; } = null!;
 
-    public static async Task<DroneHarness> StartAsync(bool startDrone = true)
+    public static async Task<DroneHarness> StartAsync(bool startDrone = true, TimeSpan? certificateLifetime = null)
     {
-        var harness = new DroneHarness();
+        var harness = new DroneHarness(certificateLifetime);
         harness.Frontgate = await TestFrontgate.StartAsync(harness.World);
         await harness.IssueBootstrapAsync(harness.Frontgate.Port);
         if (startDrone)

@@ -18,11 +18,12 @@ namespace Pitrix.Drone.Tests;
 /// </summary>
 internal sealed class TestFrontgateWorld : IDisposable
 {
-    public TestFrontgateWorld(string directory)
+    public TestFrontgateWorld(string directory, TimeSpan? certificateLifetime = null)
     {
         Ca = CertificateAuthority.LoadOrCreate(Path.Combine(directory, "ca"), TimeProvider.System);
         JoinTokens = new JoinTokens(new InMemoryJoinTokenStore(TimeProvider.System), TimeProvider.System);
-        PilotEnrollment = new EnrollmentService(Ca, JoinTokens, Options.Create(new AgentPkiOptions { CaDirectory = directory }));
+        var pki = new AgentPkiOptions { CaDirectory = directory, ClientCertificateLifetime = certificateLifetime ?? TimeSpan.FromHours(24) };
+        PilotEnrollment = new EnrollmentService(Ca, JoinTokens, Options.Create(pki));
     }
 
     public const string FrontgateId = "fg-test";

@@ -68,6 +68,15 @@ public sealed class DroneOptions
             return "the bootstrap needs frontgate_id: the drone checks its frontgate's certificate by that identity";
         }
 
+        try
+        {
+            using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(bootstrap.CaPem);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return "the bootstrap's ca_pem is not a PEM certificate";
+        }
+
         if (!Uri.TryCreate(bootstrap.FrontgateAddress, UriKind.Absolute, out var address) || address.Scheme != Uri.UriSchemeHttps)
         {
             return $"the bootstrap's frontgate_address must be an https:// URI, got '{bootstrap.FrontgateAddress}'";
