@@ -67,6 +67,13 @@ public sealed record CommandResult
 
     public string? Error { get; init; }
 
+    /// <summary>
+    /// A stable code when the command could not run at all (<see cref="DroneErrorCodes.CommandInvalid"/>,
+    /// <see cref="DroneErrorCodes.CommandNotFound"/>) or did not finish (<see cref="DroneErrorCodes.CommandInterrupted"/>,
+    /// <see cref="DroneErrorCodes.CommandCancelled"/>); null otherwise.
+    /// </summary>
+    public string? ErrorCode { get; init; }
+
     /// <summary>True when this result was recorded by an earlier request with the same task id, not run for this one.</summary>
     [JsonIgnore]
     public bool IsReplay { get; init; }
@@ -83,6 +90,12 @@ public sealed class CommandRunnerOptions
 
     /// <summary>How many trailing bytes of stdout and of stderr are kept. Default: 64 KiB.</summary>
     public int TailBytes { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// The node's root: an absolute <c>argv[0]</c> existing under it runs from there (see <see cref="NodeRoot.ResolveCommand"/>).
+    /// Default: <see cref="NodeRoot.System"/>.
+    /// </summary>
+    public NodeRoot Root { get; init; } = NodeRoot.System;
 }
 
 /// <summary>
@@ -205,14 +218,14 @@ public sealed class CommandRunner : IAsyncDisposable
         var baseResult = new CommandResult { TaskId = request.TaskId, Command = request.Command, Status = CommandStatus.Interrupted, StartedAt = startedAt };
         if (!CommandLine.TrySplit(request.Command, out var argv, out var syntaxError))
         {
-            return WriteRecord(baseResult with { Status = CommandStatus.Rejected, Error = $"invalid command: {syntaxError}" });
+            return WriteRecord(baseResult with { Status = CommandStatus.Rejected, Error = $"invalid command: {syntaxError}", ErrorCode = DroneErrorCodes.CommandInvalid });
         }
 
         // Written before the process starts: if the drone dies mid-run, the restarted drone reports the task as
         // interrupted instead of running a possibly non-idempotent command a second time.
-        WriteRecord(baseResult with { Error = "the drone stopped while the command was running" });
+        WriteRecord(baseResult with { Error = "the drone stopped while the command was running", ErrorCode = DroneErrorCodes.CommandInterrupted });
         var run = await ProcessRunner.RunAsync(
-            argv,
+            _options.Root.ResolveCommand(argv),
             request.Environment,
             request.WorkingDirectory ?? _options.DataDirectory,
             request.Timeout ?? _options.DefaultTimeout,
@@ -237,6 +250,12 @@ public sealed class CommandRunner : IAsyncDisposable
             StdoutTruncated = run.StdoutTruncated,
             StderrTruncated = run.StderrTruncated,
             Error = run.Error,
+            ErrorCode = run.Outcome switch
+            {
+                ProcessOutcome.NotStarted => DroneErrorCodes.CommandNotFound,
+                ProcessOutcome.Cancelled => DroneErrorCodes.CommandCancelled,
+                _ => null,
+            },
         });
     }
 

@@ -58,6 +58,18 @@ public sealed class ConfdRendererOptions
 
     /// <summary>Limits for template execution. Default: <see cref="TemplateOptions.Default"/>.</summary>
     public TemplateOptions TemplateOptions { get; init; } = TemplateOptions.Default;
+
+    /// <summary>
+    /// The node's root: each resource's absolute <c>dest</c> is written under it, and an absolute check or reload
+    /// command existing under it runs from there. Default: <see cref="NodeRoot.System"/>.
+    /// </summary>
+    public NodeRoot Root { get; init; } = NodeRoot.System;
+
+    /// <summary>
+    /// The node's <c>PITRIX_*</c> variables: what templates read with <c>getenv</c> (see <see cref="ConfdEnvironment"/>),
+    /// also passed to check and reload commands. Default: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -116,34 +128,36 @@ public sealed class ConfdRenderer
         try
         {
             var text = await File.ReadAllTextAsync(Path.Combine(_options.ConfDirectory, "templates", resource.Src), cancellationToken).ConfigureAwait(false);
-            var set = new TemplateSet(new FunctionLibrary().AddConfd(snapshot.Restrict(resource.Keys)), _options.TemplateOptions);
+            var functions = new FunctionLibrary().AddConfd(snapshot.Restrict(resource.Keys)).AddGetenv(_options.Environment);
+            var set = new TemplateSet(functions, _options.TemplateOptions);
             set.Parse(resource.Src, text);
             output = set.Execute(resource.Src, null, cancellationToken);
         }
         catch (Exception ex) when (ex is TemplateException or IOException or UnauthorizedAccessException)
         {
-            return Fail(resource, ConfdOutcome.TemplateFailed, ex.Message);
+            return Fail(resource, _options.Root.Map(resource.Dest), ConfdOutcome.TemplateFailed, ex.Message);
         }
 
+        var dest = _options.Root.Map(resource.Dest);
         var bytes = Encoding.UTF8.GetBytes(output);
-        if (IsUnchanged(resource, bytes))
+        if (IsUnchanged(resource, dest, bytes))
         {
-            return new ConfdResourceResult(resource.Name, resource.Dest, ConfdOutcome.Unchanged);
+            return new ConfdResourceResult(resource.Name, dest, ConfdOutcome.Unchanged);
         }
 
-        var directory = Path.GetDirectoryName(resource.Dest)!;
-        var staged = Path.Combine(directory, $".{Path.GetFileName(resource.Dest)}.pitrix-{Guid.NewGuid():N}");
+        var directory = Path.GetDirectoryName(dest)!;
+        var staged = Path.Combine(directory, $".{Path.GetFileName(dest)}.pitrix-{Guid.NewGuid():N}");
         try
         {
             Directory.CreateDirectory(directory);
             await File.WriteAllBytesAsync(staged, bytes, cancellationToken).ConfigureAwait(false);
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(staged, resource.Mode ?? (File.Exists(resource.Dest) ? File.GetUnixFileMode(resource.Dest) : DefaultMode));
+                File.SetUnixFileMode(staged, resource.Mode ?? (File.Exists(dest) ? File.GetUnixFileMode(dest) : DefaultMode));
             }
             if (await ChownAsync(resource, staged, cancellationToken).ConfigureAwait(false) is { } chownError)
             {
-                return Discard(staged, Fail(resource, ConfdOutcome.WriteFailed, chownError));
+                return Discard(staged, Fail(resource, dest, ConfdOutcome.WriteFailed, chownError));
             }
 
             if (resource.CheckCmd is not null)
@@ -151,37 +165,37 @@ public sealed class ConfdRenderer
                 var check = await RunAsync(resource.CheckCmd, staged, cancellationToken).ConfigureAwait(false);
                 if (check.Outcome != ProcessOutcome.Succeeded)
                 {
-                    return Discard(staged, Fail(resource, ConfdOutcome.CheckFailed, $"check_cmd: {check.Error}") with { Check = check });
+                    return Discard(staged, Fail(resource, dest, ConfdOutcome.CheckFailed, $"check_cmd: {check.Error}") with { Check = check });
                 }
             }
 
-            File.Move(staged, resource.Dest, overwrite: true);
+            File.Move(staged, dest, overwrite: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return Discard(staged, Fail(resource, ConfdOutcome.WriteFailed, ex.Message));
+            return Discard(staged, Fail(resource, dest, ConfdOutcome.WriteFailed, ex.Message));
         }
 
         if (resource.ReloadCmd is null)
         {
-            return new ConfdResourceResult(resource.Name, resource.Dest, ConfdOutcome.Updated);
+            return new ConfdResourceResult(resource.Name, dest, ConfdOutcome.Updated);
         }
 
-        var reload = await RunAsync(resource.ReloadCmd, resource.Dest, cancellationToken).ConfigureAwait(false);
+        var reload = await RunAsync(resource.ReloadCmd, dest, cancellationToken).ConfigureAwait(false);
         return reload.Outcome == ProcessOutcome.Succeeded
-            ? new ConfdResourceResult(resource.Name, resource.Dest, ConfdOutcome.Updated) { Reload = reload }
-            : Fail(resource, ConfdOutcome.ReloadFailed, $"reload_cmd: {reload.Error}") with { Reload = reload };
+            ? new ConfdResourceResult(resource.Name, dest, ConfdOutcome.Updated) { Reload = reload }
+            : Fail(resource, dest, ConfdOutcome.ReloadFailed, $"reload_cmd: {reload.Error}") with { Reload = reload };
     }
 
-    private static bool IsUnchanged(ConfdResource resource, byte[] bytes)
+    private static bool IsUnchanged(ConfdResource resource, string dest, byte[] bytes)
     {
         try
         {
-            var info = new FileInfo(resource.Dest);
+            var info = new FileInfo(dest);
             return info.Exists
                 && info.Length == bytes.Length
                 && (resource.Mode is null || info.UnixFileMode == resource.Mode)
-                && File.ReadAllBytes(resource.Dest).AsSpan().SequenceEqual(bytes);
+                && File.ReadAllBytes(dest).AsSpan().SequenceEqual(bytes);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -189,8 +203,8 @@ public sealed class ConfdRenderer
         }
     }
 
-    private static ConfdResourceResult Fail(ConfdResource resource, ConfdOutcome outcome, string error) =>
-        new(resource.Name, resource.Dest, outcome) { Error = error };
+    private static ConfdResourceResult Fail(ConfdResource resource, string dest, ConfdOutcome outcome, string error) =>
+        new(resource.Name, dest, outcome) { Error = error };
 
     private static ConfdResourceResult Discard(string staged, ConfdResourceResult result)
     {
@@ -214,8 +228,8 @@ public sealed class ConfdRenderer
             return Task.FromResult(new ProcessRunResult { Outcome = ProcessOutcome.NotStarted, Error = $"invalid command: {error}" });
         }
 
-        var words = argv.Select(w => w.Replace("{{.src}}", src, StringComparison.Ordinal)).ToList();
-        return ProcessRunner.RunAsync(words, null, _options.ConfDirectory, _options.CommandTimeout, _options.TailBytes, _timeProvider, cancellationToken);
+        var words = _options.Root.ResolveCommand([.. argv.Select(w => w.Replace("{{.src}}", src, StringComparison.Ordinal))]);
+        return ProcessRunner.RunAsync(words, _options.Environment, _options.ConfDirectory, _options.CommandTimeout, _options.TailBytes, _timeProvider, cancellationToken);
     }
 
     private async Task<string?> ChownAsync(ConfdResource resource, string path, CancellationToken cancellationToken)

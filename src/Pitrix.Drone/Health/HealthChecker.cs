@@ -32,6 +32,12 @@ public sealed record HealthCheckSpec
 
     /// <summary>Environment variables for check and action commands.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Seconds the action command may run; null uses <see cref="TimeoutSec"/>.</summary>
+    public double? ActionTimeoutSec { get; init; }
+
+    /// <summary>The working directory of check and action commands; null for the drone's own.</summary>
+    public string? WorkingDirectory { get; init; }
 }
 
 /// <summary>A change of a node's health.</summary>
@@ -55,13 +61,17 @@ public sealed class HealthChecker : IDisposable
 
     private readonly HealthCheckSpec _spec;
     private readonly TimeProvider _timeProvider;
+    private readonly NodeRoot _root;
     private readonly IReadOnlyList<string> _checkArgv;
     private readonly IReadOnlyList<string>? _actionArgv;
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private int _passes;
     private int _failures;
 
-    public HealthChecker(HealthCheckSpec spec, TimeProvider? timeProvider = null)
+    /// <param name="spec">What to run and when.</param>
+    /// <param name="timeProvider">The clock of the interval; the system clock when null.</param>
+    /// <param name="root">The node's root: an absolute command existing under it runs from there. Default: <see cref="NodeRoot.System"/>.</param>
+    public HealthChecker(HealthCheckSpec spec, TimeProvider? timeProvider = null, NodeRoot? root = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.HealthyThreshold, 1, nameof(spec.HealthyThreshold));
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.UnhealthyThreshold, 1, nameof(spec.UnhealthyThreshold));
@@ -69,6 +79,8 @@ public sealed class HealthChecker : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(spec.TimeoutSec, 0, nameof(spec.TimeoutSec));
         _spec = spec;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        // Resolved under the root at each run: app scripts may be installed after the check is configured.
+        _root = root ?? NodeRoot.System;
         _checkArgv = CommandLine.TrySplit(spec.CheckCmd, out var check, out var checkError)
             ? check
             : throw new ArgumentException($"check_cmd: {checkError}", nameof(spec));
@@ -114,7 +126,7 @@ public sealed class HealthChecker : IDisposable
         try
         {
             var check = await ProcessRunner.RunAsync(
-                _checkArgv, _spec.Environment, null, TimeSpan.FromSeconds(_spec.TimeoutSec), TailBytes, _timeProvider, cancellationToken).ConfigureAwait(false);
+                _root.ResolveCommand(_checkArgv), _spec.Environment, _spec.WorkingDirectory, TimeSpan.FromSeconds(_spec.TimeoutSec), TailBytes, _timeProvider, cancellationToken).ConfigureAwait(false);
             if (check.Outcome == ProcessOutcome.Cancelled)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -136,7 +148,7 @@ public sealed class HealthChecker : IDisposable
                 if (next == NodeHealth.Unhealthy && _actionArgv is not null)
                 {
                     LastAction = await ProcessRunner.RunAsync(
-                        _actionArgv, _spec.Environment, null, TimeSpan.FromSeconds(_spec.TimeoutSec), TailBytes, _timeProvider, cancellationToken).ConfigureAwait(false);
+                        _root.ResolveCommand(_actionArgv), _spec.Environment, _spec.WorkingDirectory, TimeSpan.FromSeconds(_spec.ActionTimeoutSec ?? _spec.TimeoutSec), TailBytes, _timeProvider, cancellationToken).ConfigureAwait(false);
                 }
 
                 HealthChanged?.Invoke(this, new HealthChangedEventArgs(previous, next, check));
