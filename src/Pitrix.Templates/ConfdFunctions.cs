@@ -50,16 +50,25 @@ public static class ConfdFunctions
     private const GoParam S = GoParam.String;
     private const GoParam I = GoParam.Int;
 
+    /// <summary>The only names <c>getenv</c> reads.</summary>
+    public const string GetenvPrefix = "PITRIX_";
+
     /// <summary>
     /// Registers the confd functions reading from <paramref name="view"/>. <c>getenv NAME [DEFAULT]</c> answers from
-    /// <paramref name="environment"/>, for names starting with <c>PITRIX_</c> only; others read as unset.
+    /// <paramref name="environment"/> (DEFAULT or "" when unset or empty, as confd's); a name not starting with
+    /// <see cref="GetenvPrefix"/> fails the template.
     /// </summary>
     public static FunctionLibrary AddConfd(this FunctionLibrary library, IKeyValueView view, IReadOnlyDictionary<string, string>? environment = null)
     {
         library.Add("getenv", [S, S], a =>
         {
             var name = Str(a[0]);
-            var value = name.StartsWith("PITRIX_", StringComparison.Ordinal) && environment is not null && environment.TryGetValue(name, out var set) ? set : "";
+            if (!name.StartsWith(GetenvPrefix, StringComparison.Ordinal))
+            {
+                throw new TemplateFunctionException($"getenv: only {GetenvPrefix}* variables may be read, not '{name}'");
+            }
+
+            var value = environment is not null && environment.TryGetValue(name, out var set) ? set : "";
             return value.Length == 0 && a.Length > 1 ? Str(a[1]) : value;
         }, isVariadic: true);
         library.Add("exists", [S], a => view.TryGetValue(Str(a[0]), out _));

@@ -38,7 +38,7 @@ public sealed class NodeAgentUnitTests : IDisposable
     [Fact]
     public void Getenv_ReadsOnlyPitrixVariables()
     {
-        var set = new TemplateSet(new FunctionLibrary().AddGetenv(new Dictionary<string, string> { ["PITRIX_ROOT"] = "/nodes/n1" }), TemplateOptions.Default);
+        var set = new TemplateSet(new FunctionLibrary().AddConfd(new InMemoryKeyValueView(new Dictionary<string, string>()), new Dictionary<string, string> { ["PITRIX_ROOT"] = "/nodes/n1" }), TemplateOptions.Default);
         set.Parse("ok", "{{getenv \"PITRIX_ROOT\"}}/data {{getenv \"PITRIX_MISSING\" \"fallback\"}}");
         set.Parse("secret", "{{getenv \"HOME\"}}");
 

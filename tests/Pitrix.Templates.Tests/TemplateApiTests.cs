@@ -195,8 +195,11 @@ public sealed class ConfdGetenvTests
     {
         var environment = new Dictionary<string, string> { ["PITRIX_ROOT"] = "/srv/node-1", ["HOME"] = "/root" };
         var set = new Pitrix.Templates.TemplateSet(new Pitrix.Templates.FunctionLibrary().AddConfd(new Pitrix.Templates.InMemoryKeyValueView(new Dictionary<string, string>()), environment));
-        set.Parse("t", """{{getenv "PITRIX_ROOT"}}|{{getenv "HOME"}}|{{getenv "PATH" "none"}}|{{getenv "PITRIX_MISSING" "dflt"}}""");
-        Assert.Equal("/srv/node-1||none|dflt", set.Execute("t", null));
+        set.Parse("t", """{{getenv "PITRIX_ROOT"}}|{{getenv "PITRIX_MISSING" "dflt"}}""");
+        Assert.Equal("/srv/node-1|dflt", set.Execute("t", null));
+        set.Parse("home", """{{getenv "HOME"}}""");
+        var refused = Assert.ThrowsAny<Pitrix.Templates.TemplateException>(() => set.Execute("home", null));
+        Assert.Contains("PITRIX_", refused.Message, StringComparison.Ordinal);
 
         // The process environment is never read, even for a PITRIX_ name.
         Environment.SetEnvironmentVariable("PITRIX_GETENV_PROBE", "leaked");

@@ -66,7 +66,7 @@ public sealed class ConfdRendererOptions
     public NodeRoot Root { get; init; } = NodeRoot.System;
 
     /// <summary>
-    /// The node's <c>PITRIX_*</c> variables: what templates read with <c>getenv</c> (see <see cref="ConfdEnvironment"/>),
+    /// The node's <c>PITRIX_*</c> variables: what templates read with <c>getenv</c> (see <see cref="ConfdFunctions.AddConfd"/>),
     /// also passed to check and reload commands. Default: none.
     /// </summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
@@ -128,7 +128,7 @@ public sealed class ConfdRenderer
         try
         {
             var text = await File.ReadAllTextAsync(Path.Combine(_options.ConfDirectory, "templates", resource.Src), cancellationToken).ConfigureAwait(false);
-            var functions = new FunctionLibrary().AddConfd(snapshot.Restrict(resource.Keys)).AddGetenv(_options.Environment);
+            var functions = new FunctionLibrary().AddConfd(snapshot.Restrict(resource.Keys), _options.Environment);
             var set = new TemplateSet(functions, _options.TemplateOptions);
             set.Parse(resource.Src, text);
             output = set.Execute(resource.Src, null, cancellationToken);
