@@ -34,6 +34,29 @@ public abstract class PilotTests(ServerFixture fixture)
         Assert.True(pong.Value.RoundTrip > TimeSpan.Zero);
         Assert.Equal("drone-of-nd-7", nodePong.Value!.Version);
         Assert.True(Network.IsConnected(frontgate.Id));
+        await using var scope = Server.Services.CreateAsyncScope();
+        var stored = await scope.ServiceProvider.GetRequiredService<PitrixDbContext>().AgentFrontgates.SingleAsync(f => f.Id == frontgate.Id);
+        Assert.Equal("fg-1.2.3", stored.Version);
+    }
+
+    [Fact]
+    public async Task Call_FrontgateGoesAwayBeforeAnswering_FailsAsNotConnected()
+    {
+        var frontgate = await TestFrontgate.StartAsync(Server, ServerFixture.Unique("fg"));
+        frontgate.Answer = _ => null;
+        var before = frontgate.Requests.Count;
+
+        var ping = Network.PingAsync(frontgate.Id, null, CancellationToken.None);
+        while (frontgate.Requests.Count == before)
+        {
+            await Task.Delay(10);
+        }
+
+        await frontgate.DisposeAsync();
+        var result = await ping.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(AgentNetworkErrors.FrontgateNotConnected, result.Error!.Code);
+        Assert.False(Network.IsConnected(frontgate.Id));
     }
 
     [Fact]

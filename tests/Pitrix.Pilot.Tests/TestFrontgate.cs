@@ -159,7 +159,7 @@ public sealed class TestFrontgate : IAsyncDisposable
         {
             await Reading;
         }
-        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException)
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or ObjectDisposedException)
         {
             // Ended by disposal.
         }
