@@ -43,6 +43,9 @@ internal sealed partial class PilotHost(
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(services.GetRequiredService<ILoggerFactory>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = StopTimeout);
+
+        // The server's host owns the process lifetime (signals, start-up messages); this one only follows it.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(services.GetRequiredService<PilotService>());
         builder.Services.AddSingleton(services.GetRequiredService<EnrollmentService>());
@@ -118,6 +121,13 @@ internal sealed partial class PilotHost(
         }
 
         return (dnsNames, addresses);
+    }
+
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static partial class Log
