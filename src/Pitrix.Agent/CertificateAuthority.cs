@@ -2,12 +2,14 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Pitrix.Core;
+using Pitrix.Core.Security;
 
 namespace Pitrix.Agent;
 
 /// <summary>
 /// The server's own certificate authority for the agent network: an EC P-256 key created once and
-/// kept in a directory (<c>ca.key</c>, file mode 0600, never sent anywhere) with its self-signed
+/// kept in a directory (<c>ca.key</c>, file mode 0600, never sent anywhere; encrypted with an
+/// <see cref="ISecretProtector"/> when one is given, as the server does) with its self-signed
 /// certificate (<c>ca.crt</c>). It issues short-lived client certificates from agents' signing
 /// requests and server certificates for Pilot and frontgates. Trust in the agent network means
 /// "chains to this CA", never the system store.
@@ -19,6 +21,9 @@ public sealed class CertificateAuthority : IDisposable
 
     /// <summary>File name of the CA private key in its directory.</summary>
     public const string KeyFileName = "ca.key";
+
+    // The first line of a key file holding an encrypted key; the ciphertext follows on the next line.
+    private const string ProtectedKeyHeader = "pitrix-protected-key v1";
 
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
@@ -51,16 +56,29 @@ public sealed class CertificateAuthority : IDisposable
     /// none. Creation is atomic (written to a sibling directory, then renamed), so two processes
     /// starting together end up with the same CA. Refuses a key file that group or others may read.
     /// </summary>
-    public static CertificateAuthority LoadOrCreate(string directory, TimeProvider time, string commonName = "Pitrix agent CA")
+    public static CertificateAuthority LoadOrCreate(string directory, TimeProvider time, string commonName = "Pitrix agent CA") =>
+        LoadOrCreate(directory, time, keyProtector: null, commonName);
+
+    /// <summary>
+    /// Like <see cref="LoadOrCreate(string, TimeProvider, string)"/>, but the key file holds the key
+    /// encrypted by <paramref name="keyProtector"/> (whose key ring lives elsewhere), so a copy of the
+    /// directory alone does not reveal it. A plaintext key left by an earlier version is encrypted in
+    /// place when loaded. With a null protector the key is kept as plaintext PEM, and an encrypted key
+    /// is refused with a message saying so.
+    /// </summary>
+    public static CertificateAuthority LoadOrCreate(string directory, TimeProvider time, ISecretProtector? keyProtector, string commonName = "Pitrix agent CA")
     {
         var fullPath = Path.GetFullPath(directory);
         if (!File.Exists(Path.Combine(fullPath, KeyFileName)))
         {
-            Create(fullPath, time, commonName);
+            Create(fullPath, time, commonName, keyProtector);
         }
 
-        return Load(fullPath, time);
+        return Load(fullPath, time, keyProtector);
     }
+
+    /// <summary>Whether a key file's contents are a key encrypted by an <see cref="ISecretProtector"/> rather than plaintext PEM.</summary>
+    public static bool IsProtectedKey(string keyFileContents) => keyFileContents.StartsWith(ProtectedKeyHeader, StringComparison.Ordinal);
 
     /// <summary>
     /// Issues a client certificate for <paramref name="identity"/> to the key in a PKCS#10 request.
@@ -110,7 +128,7 @@ public sealed class CertificateAuthority : IDisposable
         Certificate.Dispose();
     }
 
-    private static void Create(string directory, TimeProvider time, string commonName)
+    private static void Create(string directory, TimeProvider time, string commonName, ISecretProtector? keyProtector)
     {
         var parent = Path.GetDirectoryName(directory) ?? throw new ArgumentException("The CA directory needs a parent directory.", nameof(directory));
         Directory.CreateDirectory(parent);
@@ -126,7 +144,7 @@ public sealed class CertificateAuthority : IDisposable
             var now = time.GetUtcNow();
             using var certificate = request.CreateSelfSigned(now - ClockSkew, now + CaLifetime);
 
-            WriteOwnerOnly(Path.Combine(staging, KeyFileName), key.ExportPkcs8PrivateKeyPem());
+            WriteOwnerOnly(Path.Combine(staging, KeyFileName), KeyFileContents(key, keyProtector));
             File.WriteAllText(Path.Combine(staging, CertificateFileName), certificate.ExportCertificatePem());
 
             if (Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
@@ -149,7 +167,7 @@ public sealed class CertificateAuthority : IDisposable
         }
     }
 
-    private static CertificateAuthority Load(string directory, TimeProvider time)
+    private static CertificateAuthority Load(string directory, TimeProvider time, ISecretProtector? keyProtector)
     {
         var keyPath = Path.Combine(directory, KeyFileName);
         if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(keyPath) & GroupOrOther) != 0)
@@ -161,7 +179,14 @@ public sealed class CertificateAuthority : IDisposable
         var key = ECDsa.Create();
         try
         {
-            key.ImportFromPem(File.ReadAllText(keyPath));
+            var stored = File.ReadAllText(keyPath);
+            var isProtected = IsProtectedKey(stored);
+            if (isProtected && keyProtector is null)
+            {
+                throw new InvalidOperationException($"The CA key '{keyPath}' is encrypted; it can only be loaded with the key ring that encrypted it (the server's data directory).");
+            }
+
+            key.ImportFromPem(isProtected ? UnprotectKey(stored, keyProtector!, keyPath) : stored);
             using var publicKey = certificate.GetECDsaPublicKey()
                 ?? throw new InvalidOperationException($"The CA certificate in '{directory}' has no EC key.");
             if (!publicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
@@ -176,7 +201,32 @@ public sealed class CertificateAuthority : IDisposable
             throw;
         }
 
+        if (keyProtector is not null && !IsProtectedKey(File.ReadAllText(keyPath)))
+        {
+            // A key written before the server encrypted it: replace the file atomically with the encrypted form.
+            var replacement = Path.Combine(directory, $".{KeyFileName}.{Guid.NewGuid():N}.tmp");
+            WriteOwnerOnly(replacement, KeyFileContents(key, keyProtector));
+            File.Move(replacement, keyPath, overwrite: true);
+        }
+
         return new CertificateAuthority(certificate, key, time);
+    }
+
+    private static string KeyFileContents(ECDsa key, ISecretProtector? keyProtector) =>
+        keyProtector is null
+            ? key.ExportPkcs8PrivateKeyPem()
+            : ProtectedKeyHeader + "\n" + keyProtector.Protect(key.ExportPkcs8PrivateKeyPem()) + "\n";
+
+    private static string UnprotectKey(string stored, ISecretProtector keyProtector, string keyPath)
+    {
+        try
+        {
+            return keyProtector.Unprotect(stored[ProtectedKeyHeader.Length..].Trim());
+        }
+        catch (CryptographicException ex)
+        {
+            throw new InvalidOperationException($"The CA key '{keyPath}' cannot be decrypted with this server's key ring; it was encrypted by another one.", ex);
+        }
     }
 
     private static void CreateOwnerOnlyDirectory(string path)

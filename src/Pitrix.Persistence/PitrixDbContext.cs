@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Pitrix.Core.Agents;
 using Pitrix.Core.Audit;
 using Pitrix.Core.Catalog;
 using Pitrix.Core.Clusters;
@@ -64,6 +65,14 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<ClusterRole> ClusterRoles => Set<ClusterRole>();
 
     public DbSet<ClusterNode> ClusterNodes => Set<ClusterNode>();
+
+    public DbSet<AgentJoinToken> AgentJoinTokens => Set<AgentJoinToken>();
+
+    public DbSet<AgentNode> AgentNodes => Set<AgentNode>();
+
+    public DbSet<AgentFrontgate> AgentFrontgates => Set<AgentFrontgate>();
+
+    public DbSet<AgentCommandRecord> AgentCommandResults => Set<AgentCommandRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -168,6 +177,50 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
         OnCatalogCreating(modelBuilder);
         OnEngineCreating(modelBuilder);
         OnClustersCreating(modelBuilder);
+        OnAgentsCreating(modelBuilder);
+    }
+
+    private static void OnAgentsCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<AgentJoinToken>(e =>
+        {
+            e.ToTable("agent_join_tokens");
+            e.HasKey(t => t.TokenHash);
+            e.Property(t => t.TokenHash).HasMaxLength(64);
+            e.Property(t => t.AgentKind).HasMaxLength(16);
+            e.Property(t => t.AgentId).HasMaxLength(128);
+            e.HasIndex(t => t.ExpiresAt);
+        });
+        modelBuilder.Entity<AgentNode>(e =>
+        {
+            e.ToTable("agent_nodes");
+            e.HasKey(n => n.NodeId);
+            e.Property(n => n.NodeId).HasMaxLength(128);
+            e.Property(n => n.FrontgateId).HasMaxLength(128);
+            e.Property(n => n.HealthState).HasConversion<string>().HasMaxLength(16);
+            e.Property(n => n.HealthDetail).HasMaxLength(1024);
+            e.HasIndex(n => n.FrontgateId);
+        });
+        modelBuilder.Entity<AgentFrontgate>(e =>
+        {
+            e.ToTable("agent_frontgates");
+            e.HasKey(f => f.Id);
+            e.Property(f => f.Id).HasMaxLength(128);
+            e.Property(f => f.Version).HasMaxLength(64);
+        });
+        modelBuilder.Entity<AgentCommandRecord>(e =>
+        {
+            e.ToTable("agent_command_results");
+
+            // One result per node and task: the key itself makes a repeated report a no-op.
+            e.HasKey(r => new { r.NodeId, r.TaskId });
+            e.Property(r => r.NodeId).HasMaxLength(128);
+            e.Property(r => r.TaskId).HasMaxLength(160);
+            e.Property(r => r.FrontgateId).HasMaxLength(128);
+            e.Property(r => r.ErrorCode).HasMaxLength(64);
+            e.Property(r => r.ErrorMessage).HasMaxLength(2048);
+            e.HasIndex(r => r.ReceivedAt);
+        });
     }
 
     private static void OnClustersCreating(ModelBuilder modelBuilder)

@@ -5,6 +5,7 @@ using Pitrix.Core.Hosting;
 using Pitrix.Engine;
 using Pitrix.Packages.Helm;
 using Pitrix.Persistence;
+using Pitrix.Pilot;
 using Pitrix.Providers.Local;
 
 namespace Pitrix.Server;
@@ -133,6 +134,12 @@ public static class PitrixServer
             services.AddEngine(builder.Configuration);
         }
 
+        if (serverOptions.RoleSet.Contains("pilot"))
+        {
+            // Pilot serves frontgates on its own TLS listener (Agent:Pilot:Listen), never on the API's.
+            services.AddPilot();
+        }
+
         var app = builder.Build();
         var roles = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.RoleSet;
         app.UsePitrixApi(serveApi: roles.Contains("api"));
@@ -154,6 +161,10 @@ public static class PitrixServer
           --roles <list>              api,engine,indexer,pilot (default all)
           --database <sqlite|postgres>
           --connection-string <cs>    required for postgres
+
+        Pilot (role pilot) listens for frontgates on its own mutual-TLS port: Agent:Pilot:Listen
+        (default 127.0.0.1:9114), told to agents as Agent:Pilot:PublicAddress (default https:// and
+        the listen address). Its CA lives in <data dir>/pki (Agent:Pki:CaDirectory), key encrypted.
 
         Any setting can also come from appsettings.json or PITRIX_<Section>__<Key> environment
         variables, for example PITRIX_Database__Provider=postgres. On first start an 'admin' user is

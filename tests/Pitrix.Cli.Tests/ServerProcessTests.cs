@@ -96,7 +96,8 @@ public sealed partial class ServerProcessTests : IDisposable
 
     private (Process Process, System.Text.StringBuilder Output) StartServer(string url)
     {
-        var psi = DotnetExec(ServerDll, "--urls", url, "--data-dir", Path.Combine(_work, "data"));
+        // Pilot's listener takes a free port, so this server runs beside any other on the machine.
+        var psi = DotnetExec(ServerDll, "--urls", url, "--data-dir", Path.Combine(_work, "data"), "--Agent:Pilot:Listen=127.0.0.1:0");
         psi.Environment.Remove("PITRIX_ADMIN_PASSWORD");
         var output = new System.Text.StringBuilder();
         var process = new Process { StartInfo = psi };

@@ -114,7 +114,7 @@ public sealed class CrashResumeTests : IDisposable
     private Process Start(string url)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { ServerDll, "--urls", url, "--data-dir", _data, "--Engine:PollInterval=00:00:00.100", "--Engine:LeaseDuration=00:00:03", "--Logging:LogLevel:Default=Warning" })
+        foreach (var arg in new[] { ServerDll, "--urls", url, "--data-dir", _data, "--Engine:PollInterval=00:00:00.100", "--Engine:LeaseDuration=00:00:03", "--Logging:LogLevel:Default=Warning", "--Agent:Pilot:Listen=127.0.0.1:0" })
         {
             psi.ArgumentList.Add(arg);
         }

@@ -16,18 +16,22 @@ public sealed class TestServer : IAsyncDisposable
 {
     public const string AdminPassword = "admin-password-for-tests";
 
-    private readonly WebApplication _app;
     private readonly TestDatabase _database;
+    private readonly string[] _args;
+    private readonly Action<WebApplicationBuilder>? _configure;
+    private WebApplication _app;
 
-    private TestServer(WebApplication app, TestDatabase database, string dataDirectory, Uri address)
+    private TestServer(WebApplication app, TestDatabase database, string dataDirectory, Uri address, string[] args, Action<WebApplicationBuilder>? configure)
     {
         _app = app;
         _database = database;
+        _args = args;
+        _configure = configure;
         DataDirectory = dataDirectory;
         Address = address;
     }
 
-    public Uri Address { get; }
+    public Uri Address { get; private set; }
 
     public string DataDirectory { get; }
 
@@ -52,13 +56,33 @@ public sealed class TestServer : IAsyncDisposable
             $"--ADMIN_PASSWORD={AdminPassword}",
             "--Auth:LoginAttemptsPerMinute=100000",
             "--Logging:LogLevel:Default=Warning",
+
+            // Pilot's listener takes a free port too (PilotEndpoint says which), so servers run side by side.
+            "--Agent:Pilot:Listen=127.0.0.1:0",
             .. extraArgs,
         ];
+        var (app, address) = await StartAppAsync(args, configure);
+        return new TestServer(app, database, dataDirectory, address, args, configure);
+    }
+
+    /// <summary>
+    /// Stops the server and starts it again on the same data directory and database, as a process
+    /// restart would; everything held only in memory is lost. Listeners on port 0 get new ports.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        (_app, var address) = await StartAppAsync(_args, _configure);
+        Address = address;
+    }
+
+    private static async Task<(WebApplication App, Uri Address)> StartAppAsync(string[] args, Action<WebApplicationBuilder>? configure)
+    {
         var app = PitrixServer.Build(args, configure);
         await PitrixServer.InitializeAsync(app, TextWriter.Null);
         await app.StartAsync();
-        var address = new Uri(app.Urls.First());
-        return new TestServer(app, database, dataDirectory, address);
+        return (app, new Uri(app.Urls.First()));
     }
 
     public ApiSession Anonymous() => new(new HttpClient { BaseAddress = Address });
