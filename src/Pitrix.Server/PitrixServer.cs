@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Pitrix.Api;
+using Pitrix.AppFormats.VmCluster;
 using Pitrix.Catalog;
 using Pitrix.Core.Hosting;
 using Pitrix.Engine;
@@ -129,15 +130,23 @@ public static class PitrixServer
         }
 
         services.AddClusters(builder.Configuration);
+        services.AddVmClusterFormat();
         if (serverOptions.RoleSet.Contains("engine"))
         {
             services.AddEngine(builder.Configuration);
+            services.AddLocalAgentSupervisor();
         }
 
         if (serverOptions.RoleSet.Contains("pilot"))
         {
             // Pilot serves frontgates on its own TLS listener (Agent:Pilot:Listen), never on the API's.
             services.AddPilot();
+        }
+
+        if (serverOptions.RoleSet.Contains("engine") && serverOptions.RoleSet.Contains("pilot"))
+        {
+            // VM clusters' tasks reach the agent network through the Pilot in this process.
+            services.AddVmClusterTasks();
         }
 
         var app = builder.Build();

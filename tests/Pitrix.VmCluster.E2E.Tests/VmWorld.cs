@@ -15,7 +15,6 @@ public sealed class VmServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync() => _server = await TestServer.StartAsync(
         "sqlite",
-        "--Agent:Pilot:Listen=127.0.0.1:0",
         "--Providers:Local:StopGracePeriod=00:00:05");
 
     public async Task DisposeAsync()
