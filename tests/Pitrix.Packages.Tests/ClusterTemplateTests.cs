@@ -168,8 +168,8 @@ public sealed class ConfdSampleTests
     {
         var output = Render("etcd-cluster", "etcd.tmpl", new Dictionary<string, string>
         {
-            ["/self/host/instance_id"] = "i-2",
-            ["/self/host/ip"] = "10.0.0.12",
+            ["/host/instance_id"] = "i-2",
+            ["/host/ip"] = "10.0.0.12",
             ["/cluster/cluster_id"] = "cl-abc",
             ["/hosts/etcd_node/n1/instance_id"] = "i-1",
             ["/hosts/etcd_node/n1/ip"] = "10.0.0.11",
@@ -187,8 +187,8 @@ public sealed class ConfdSampleTests
     {
         var metadata = new Dictionary<string, string>
         {
-            ["/self/host/ip"] = "10.0.0.5",
-            ["/self/host/memory"] = "2048",
+            ["/host/ip"] = "10.0.0.5",
+            ["/host/memory"] = "2048",
             ["/env/appendonly"] = "false",
         };
         var output = Render("redis", "redis.conf.tmpl", metadata);

@@ -171,6 +171,27 @@ public static class VmWorld
         return found;
     }
 
+    /// <summary>What a failing test shows about a zone's nodes: each one's rendered files, app output and agent log tail.</summary>
+    public static string Diagnose(string zoneRoot)
+    {
+        var report = new StringBuilder();
+        foreach (var instance in Directory.Exists(Path.Combine(zoneRoot, "instances")) ? Directory.EnumerateDirectories(Path.Combine(zoneRoot, "instances")) : [])
+        {
+            report.AppendLine($"=== {Path.GetFileName(instance)}");
+            foreach (var relative in new[] { "root/etc/zookeeper/conf/zoo.cfg", "root/var/lib/zookeeper/myid", "root/var/log/zookeeper/zookeeper.out", "agent.log" })
+            {
+                var path = Path.Combine(instance, relative);
+                if (File.Exists(path))
+                {
+                    var text = File.ReadAllText(path);
+                    report.AppendLine($"--- {relative}").AppendLine(text.Length > 3000 ? text[^3000..] : text);
+                }
+            }
+        }
+
+        return report.ToString();
+    }
+
     public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
@@ -190,7 +211,7 @@ public static class VmWorld
     private static string Summary(JsonNode job)
     {
         var header = job["job"]!;
-        var failed = job["tasks"]?.AsArray().Where(t => (string?)t!["status"] is "failed").Select(t => $"{t!["key"]}: {t["error_code"]} {t["error_message"]} {t["attempts"]?.AsArray().LastOrDefault()?["output"]}");
+        var failed = job["tasks"]?.AsArray().Where(t => (string?)t!["status"] is "failed").Select(t => $"{t!["key"]}: {t["error_code"]} {t["error_message"]} {t["output"]}");
         return $"{header["status"]} {header["error_code"]} {header["error_message"]} | {string.Join(" | ", failed ?? [])}";
     }
 }

@@ -460,6 +460,10 @@ public sealed partial class DroneAgent : IAsyncDisposable
             catch (OperationCanceledException)
             {
             }
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.Cancelled)
+            {
+                // A gRPC call in the loop reports its cancellation this way.
+            }
 
             _stop.Dispose();
         }
