@@ -39,9 +39,17 @@ public abstract class VmTaskHandler(string kind) : ITaskHandler
 
     protected static bool Flag(JsonObject input, string name) => input[name]?.GetValue<bool>() ?? false;
 
-    /// <summary>Agent errors: a frontgate or drone not connected (yet) and timeouts are worth retrying; refusals are not.</summary>
+    /// <summary>
+    /// Agent errors: a frontgate or drone not connected (yet), timeouts and whatever the agent marked retryable
+    /// (its <c>retryable</c> extension) are worth retrying; refusals are not.
+    /// </summary>
     protected static TaskOutcome FromAgentError(Error error, string? output = null) =>
-        TaskOutcome.Failure(error.Code, error.Message, error.Code is AgentNetworkErrors.FrontgateNotConnected or AgentNetworkErrors.NodeNotConnected or AgentNetworkErrors.Timeout, output);
+        TaskOutcome.Failure(
+            error.Code,
+            error.Message,
+            error.Code is AgentNetworkErrors.FrontgateNotConnected or AgentNetworkErrors.NodeNotConnected or AgentNetworkErrors.Timeout
+                || error.Extensions?.GetValueOrDefault("retryable") is true,
+            output);
 
     protected static async Task<FrontgateLocation> FrontgateAsync(VmRuntimeContext runtimes, TaskContext context, CancellationToken cancellationToken)
     {

@@ -18,6 +18,12 @@ public static class DroneErrorCodes
     /// <summary>The node refused a request, for example an unsafe archive; the message says why. Not retryable.</summary>
     public const string Rejected = "agent.rejected";
 
+    /// <summary>
+    /// Starting config watching rendered a template with an error, or no metadata arrived in time; the message
+    /// names the template. Retryable: the metadata may still be on its way.
+    /// </summary>
+    public const string ConfigNotRendered = "drone.config_not_rendered";
+
     /// <summary>The request is of a kind this drone does not know (a newer frontgate).</summary>
     public const string Unsupported = "drone.unsupported_request";
 }

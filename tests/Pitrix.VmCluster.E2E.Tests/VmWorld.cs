@@ -26,6 +26,13 @@ public sealed class VmServerFixture : IAsyncLifetime
     }
 }
 
+/// <summary>The VM-cluster tests share one server and run one after another: each runs real app processes.</summary>
+[CollectionDefinition(Name)]
+public sealed class VmServerGroup : ICollectionFixture<VmServerFixture>
+{
+    public const string Name = "vm-clusters";
+}
+
 public static class VmWorld
 {
     /// <summary>A public local runtime with a zone of its own; returns its id and zone.</summary>

@@ -7,7 +7,8 @@ namespace Pitrix.VmCluster.E2E.Tests;
 /// The ZooKeeper sample deployed through the API on the local runtime: real pitrix-frontgate and pitrix-drone
 /// processes, real ZooKeeper servers (Debian's package) forming quorums, rendered from metadata by the drones.
 /// </summary>
-public sealed class ZooKeeperTests(VmServerFixture fixture) : IClassFixture<VmServerFixture>
+[Collection(VmServerGroup.Name)]
+public sealed class ZooKeeperTests(VmServerFixture fixture)
 {
     private TestServer Server => fixture.Server;
 

@@ -57,7 +57,7 @@ public sealed partial class DroneAgent
                 FrontgateToDroneMessage.RequestOneofCase.InstallFiles =>
                     CheckAddressedToMe(message.InstallFiles.NodeId) ?? await InstallFilesAsync(message.InstallFiles, session.Token).ConfigureAwait(false),
                 FrontgateToDroneMessage.RequestOneofCase.StartConfigWatch =>
-                    CheckAddressedToMe(message.StartConfigWatch.NodeId) ?? StartConfigWatch(session),
+                    CheckAddressedToMe(message.StartConfigWatch.NodeId) ?? await StartConfigWatchAsync(session).ConfigureAwait(false),
                 FrontgateToDroneMessage.RequestOneofCase.StopConfigWatch =>
                     CheckAddressedToMe(message.StopConfigWatch.NodeId) ?? await StopConfigWatchAsync().ConfigureAwait(false),
                 FrontgateToDroneMessage.RequestOneofCase.ConfigureHealthCheck =>
@@ -214,20 +214,38 @@ public sealed partial class DroneAgent
         }
     }
 
-    private DroneResponse StartConfigWatch(Session session)
+    /// <summary>
+    /// Starts watching, and answers once the node's templates have been rendered from its metadata (so a
+    /// command the engine runs next finds its config files), or with <see cref="DroneErrorCodes.ConfigNotRendered"/>
+    /// naming what failed; asked while already watching, it answers with the last render's outcome.
+    /// </summary>
+    private async Task<DroneResponse> StartConfigWatchAsync(Session session)
     {
         UpdateState(s => s with { WatchingConfig = true });
+        Task<IReadOnlyList<ConfdResourceResult>> rendered;
         lock (_gate)
         {
             if (_confd is null)
             {
+                _firstRender = new TaskCompletionSource<IReadOnlyList<ConfdResourceResult>>(TaskCreationOptions.RunContinuationsAsynchronously);
                 _confd = new BackgroundLoop(RunConfdAsync, _running);
             }
+
+            rendered = _firstRender.Task;
         }
 
         EnsureMetadataWatch(session);
         LogConfigWatch(true);
-        return Ack();
+        var first = await Task.WhenAny(rendered, Task.Delay(FirstRenderWait, _time)).ConfigureAwait(false);
+        if (first != rendered)
+        {
+            return Error(DroneErrorCodes.ConfigNotRendered, $"No metadata reached the node within {FirstRenderWait.TotalSeconds:0} s, so its config files are not rendered yet.", retryable: true);
+        }
+
+        var failed = (await rendered.ConfigureAwait(false)).Where(r => !r.Succeeded).ToList();
+        return failed.Count == 0
+            ? Ack()
+            : Error(DroneErrorCodes.ConfigNotRendered, string.Join("; ", failed.Select(r => $"{r.Resource}: {r.Outcome}: {r.Error}")), retryable: true);
     }
 
     private async Task<DroneResponse> StopConfigWatchAsync()
@@ -322,6 +340,15 @@ public sealed partial class DroneAgent
         var watcher = new ConfdWatcher(_metadata, renderer, _time) { Debounce = _options.ConfigDebounce };
         watcher.Rendered += (_, e) =>
         {
+            lock (_gate)
+            {
+                if (!_firstRender.TrySetResult(e.Results))
+                {
+                    // Keep the latest outcome for a start_config_watch asked again while watching.
+                    _firstRender = new TaskCompletionSource<IReadOnlyList<ConfdResourceResult>>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _firstRender.SetResult(e.Results);
+                }
+            }
             foreach (var result in e.Results)
             {
                 if (result.Outcome == ConfdOutcome.Updated)

@@ -29,6 +29,9 @@ public sealed partial class DroneAgent : IAsyncDisposable
     private const string InstallFailed = "drone.install_failed";
     private static readonly TimeSpan WatchRetryDelay = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long start_config_watch waits for the first render before answering that it has none yet.</summary>
+    private static readonly TimeSpan FirstRenderWait = TimeSpan.FromSeconds(15);
+
     private readonly DroneOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -49,6 +52,7 @@ public sealed partial class DroneAgent : IAsyncDisposable
     private DroneState _state;
     private Session? _session;
     private BackgroundLoop? _confd;
+    private TaskCompletionSource<IReadOnlyList<ConfdResourceResult>> _firstRender = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private BackgroundLoop? _metadataWatch;
     private BackgroundLoop? _health;
     private HealthChecker? _healthChecker;
