@@ -85,7 +85,8 @@ public sealed class VmClusterFormat : IAppFormat
             {
                 var after = running ? plan.Step("stop", live, plan.Step("destroy", live, [], allowFailure: true), allowFailure: true) : [];
                 var removed = plan.PerNode(live, "remove", VmTaskKinds.RemoveNode, after, null, CloudRetry);
-                plan.Add("deregister", VmTaskKinds.DeregisterMetadata, removed, new JsonObject { ["keys"] = new JsonArray(""), ["prefix"] = true, ["optional"] = true }, AgentRetry);
+                var deregistered = plan.Add("deregister", VmTaskKinds.DeregisterMetadata, removed, new JsonObject { ["keys"] = new JsonArray(""), ["prefix"] = true, ["optional"] = true }, AgentRetry);
+                plan.Add("release-frontgate", VmTaskKinds.ReleaseFrontgate, [deregistered], [], CloudRetry);
                 break;
             }
 

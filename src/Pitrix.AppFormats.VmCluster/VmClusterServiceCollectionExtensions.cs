@@ -35,6 +35,7 @@ public static class VmClusterServiceCollectionExtensions
         services.AddTaskHandler<ConfigWatchHandler>();
         services.AddTaskHandler<HealthCheckHandler>();
         services.AddTaskHandler<RunHandler>();
+        services.AddTaskHandler<ReleaseFrontgateHandler>();
         services.AddHostedService<NodeHealthSync>();
         return services;
     }

@@ -105,6 +105,43 @@ public sealed class EnsureFrontgateHandler(VmRuntimeContext runtimes, IAgentNetw
     }
 }
 
+/// <summary>
+/// <see cref="VmTaskKinds.ReleaseFrontgate"/>: terminates the runtime's frontgate and deletes its network once
+/// no other cluster that is not ceased uses the runtime. A cluster created at the same moment counts (it is
+/// pending from its first transaction), so a frontgate in use is never taken away.
+/// </summary>
+public sealed class ReleaseFrontgateHandler(VmRuntimeContext runtimes) : VmTaskHandler(VmTaskKinds.ReleaseFrontgate)
+{
+    protected override async Task<TaskOutcome> RunAsync(TaskContext context, JsonObject input, CancellationToken cancellationToken)
+    {
+        var others = await runtimes.WithDbAsync(db => db.Clusters.CountAsync(
+            c => c.RuntimeId == context.RuntimeId && c.Id != context.ClusterId && c.Status != ClusterStatus.Ceased, cancellationToken));
+        if (others > 0)
+        {
+            return TaskOutcome.Success($"kept: {others} other cluster(s) use the runtime");
+        }
+
+        var (driver, runtime) = await runtimes.OpenAsync(context.RuntimeId, cancellationToken);
+        var instance = await driver.FindInstanceAsync($"frontgate/{runtime.Id}", cancellationToken);
+        if (instance is null)
+        {
+            return TaskOutcome.Success("no frontgate");
+        }
+
+        await driver.TerminateInstanceAsync(instance.Id, cancellationToken);
+        try
+        {
+            await driver.DeleteNetworkAsync(instance.NetworkId, cancellationToken);
+        }
+        catch (CloudException e) when (e.Code == CloudErrorCodes.InvalidState)
+        {
+            return TaskOutcome.Success($"terminated frontgate {instance.Id}; network {instance.NetworkId} kept: {e.Message}");
+        }
+
+        return TaskOutcome.Success($"terminated frontgate {instance.Id} and deleted network {instance.NetworkId}");
+    }
+}
+
 /// <summary><see cref="VmTaskKinds.CreateVolume"/>: the node's data volume (key <c>volume/{node}</c>), recorded on the node.</summary>
 public sealed class CreateVolumeHandler(VmRuntimeContext runtimes) : VmTaskHandler(VmTaskKinds.CreateVolume)
 {

@@ -39,6 +39,12 @@ public static class VmTaskKinds
     /// <summary>Configures a node's health check.</summary>
     public const string HealthCheck = "vm.health_check";
 
+    /// <summary>
+    /// After a cease: terminates the runtime's frontgate (and deletes its network) when no other cluster that is
+    /// not ceased uses the runtime, as OpenPitrix's <c>frontgate_auto_delete</c>; the next create makes a new one.
+    /// </summary>
+    public const string ReleaseFrontgate = "vm.release_frontgate";
+
     /// <summary>Runs one service command of a role on some of its nodes, in parallel, and waits for every result.</summary>
     public const string Run = "vm.run";
 }

@@ -94,6 +94,22 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public async Task Cease_runs_destroy_and_stop_removes_every_node_then_the_metadata_and_releases_the_frontgate()
+    {
+        var (state, _) = await StateAsync(count: 3, status: ClusterStatus.Active);
+        var plan = Plan(state, ClusterAction.Cease);
+        Assert.True((bool)Input(plan["destroy:zk_node"])["allow_failure"]!);
+        Assert.Equal(["destroy:zk_node"], plan["stop:zk_node"].DependsOn);
+        Assert.Equal(["stop:zk_node"], plan["remove:1"].DependsOn);
+        Assert.Equal(["remove:1", "remove:2", "remove:3"], plan["deregister"].DependsOn);
+        Assert.Equal(["deregister"], plan["release-frontgate"].DependsOn);
+        Assert.Equal(VmTaskKinds.ReleaseFrontgate, plan["release-frontgate"].Kind);
+
+        var (stopped, _) = await StateAsync(count: 3, status: ClusterStatus.Stopped);
+        Assert.DoesNotContain(Plan(stopped, ClusterAction.Cease).Values, t => t.Kind == VmTaskKinds.Run);
+    }
+
+    [Fact]
     public async Task Upgrade_stops_installs_the_new_files_registers_runs_upgrade_then_starts()
     {
         var (state, _) = await StateAsync(count: 3, status: ClusterStatus.Active);

@@ -242,6 +242,33 @@ public sealed class DroneAgentTests
     }
 
     [Fact]
+    public async Task StartConfigWatch_AnswersOnceRendered_AndNamesATemplateThatFails()
+    {
+        await using var node = await DroneHarness.StartAsync();
+        SeedZooKeeperMetadata(node.World.Metadata);
+        await node.InstallAsync("t-install", "v1", Archives.Create(
+            Archives.File("confd/conf.d/zoo.toml", ZooToml),
+            Archives.File("confd/templates/zoo.cfg.tmpl", ZooTemplate),
+            Archives.Script("scripts/reload.sh", "true"),
+            Archives.File("confd/conf.d/broken.toml", "[template]\nsrc = \"broken.tmpl\"\ndest = \"/etc/broken\"\nkeys = [\"/\"]\n"),
+            Archives.File("confd/templates/broken.tmpl", "{{getv \"/host/missing\"}}")));
+
+        // The answer comes after the render: the file is there the moment the engine hears back.
+        var response = await node.SendAsync(new FrontgateToDroneMessage { StartConfigWatch = new StartConfigWatchRequest { NodeId = DroneHarness.NodeId } });
+        Assert.Equal(ExpectedZooCfg(node.Root), await File.ReadAllTextAsync(Path.Combine(node.Root, "etc/zookeeper/conf/zoo.cfg")));
+        Assert.Equal(DroneResponse.ResultOneofCase.Error, response.ResultCase);
+        Assert.Equal("drone.config_not_rendered", response.Error.Code);
+        Assert.True(response.Error.Retryable);
+        Assert.Contains("broken", response.Error.Message, StringComparison.Ordinal);
+        Assert.Contains("/host/missing", response.Error.Message, StringComparison.Ordinal);
+
+        // Once the key exists, asking again answers with the latest render: success.
+        node.World.Metadata.Put(("host/missing", "here"));
+        await WaitForFileAsync(Path.Combine(node.Root, "etc/broken"), "here");
+        await StartWatchingAsync(node);
+    }
+
+    [Fact]
     public async Task ConfigWatch_RendersUnderTheRootAndReRendersWithinASecondReloadingOnlyOnChange()
     {
         await using var node = await DroneHarness.StartAsync();

@@ -27,6 +27,7 @@ public sealed class ResilienceTests(VmServerFixture fixture)
         var frontgateInstance = (string)JsonNode.Parse((string)created["tasks"]!.AsArray().Single(t => (string?)t!["key"] == "frontgate")!["output"]!)!["instance_id"]!;
         var before = VmWorld.ProcessesOf(frontgateInstance);
         Assert.NotEmpty(before);
+        await VmWorld.WaitForQuorumAsync(await VmWorld.RunningNodesAsync(admin, clusterId));
 
         var started = await admin.PostAsync($"/api/v1/clusters/{clusterId}:scale_out", new { roles = new JsonObject { ["zk_node"] = 2 } });
         Assert.Equal(System.Net.HttpStatusCode.Accepted, started.Status);
@@ -35,6 +36,7 @@ public sealed class ResilienceTests(VmServerFixture fixture)
         await VmWorld.EventuallyAsync(async () =>
         {
             var job = (await admin.GetAsync($"/api/v1/jobs/{started.Id}")).Body!;
+            Assert.True(job["job"]!["finished_at"] is null, $"the scale-out ended before the kill: {job["job"]!.ToJsonString()}");
             return job["tasks"]!.AsArray().Any(t => ((string?)t!["key"])!.StartsWith("instance:", StringComparison.Ordinal) && (string?)t["status"] == "succeeded");
         }, "the scale-out's first new instance", TimeSpan.FromMinutes(2));
         foreach (var pid in before)

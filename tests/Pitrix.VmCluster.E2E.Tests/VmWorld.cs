@@ -17,11 +17,29 @@ public sealed class VmServerFixture : IAsyncLifetime
         "sqlite",
         "--Providers:Local:StopGracePeriod=00:00:05");
 
+    /// <summary>
+    /// Stops the server, then ends whatever a failed test left running on its local runtime (agents and app
+    /// processes carry their node's root, under the server's data directory, in PITRIX_ROOT).
+    /// </summary>
     public async Task DisposeAsync()
     {
-        if (_server is not null)
+        if (_server is null)
         {
-            await _server.DisposeAsync();
+            return;
+        }
+
+        var dataDirectory = _server.DataDirectory;
+        await _server.DisposeAsync();
+        foreach (var pid in VmWorld.ProcessesUnder(dataDirectory))
+        {
+            try
+            {
+                System.Diagnostics.Process.GetProcessById(pid).Kill();
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                // Already gone.
+            }
         }
     }
 }
@@ -104,7 +122,7 @@ public static class VmWorld
         }
     }
 
-    /// <summary>Waits until every node answers <c>srvr</c> in a quorum: one leader, the rest followers.</summary>
+    /// <summary>Waits until every node answers <c>srvr</c> in a quorum: one leader, the rest followers (a lone server: standalone).</summary>
     public static async Task<Dictionary<string, string>> WaitForQuorumAsync(IReadOnlyList<(string Id, string Ip)> nodes, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(2));
@@ -119,7 +137,8 @@ public static class VmWorld
                 modes[ip] = mode ?? "(no answer)";
             }
 
-            if (modes.Values.Count(m => m == "leader") == 1 && modes.Values.Count(m => m == "follower") == nodes.Count - 1)
+            if ((nodes.Count == 1 && modes.Values.Single() == "standalone")
+                || (modes.Values.Count(m => m == "leader") == 1 && modes.Values.Count(m => m == "follower") == nodes.Count - 1))
             {
                 return modes;
             }
@@ -149,10 +168,14 @@ public static class VmWorld
         return await output + await error;
     }
 
+    /// <summary>Processes whose node root (PITRIX_ROOT) lies under <paramref name="directory"/>.</summary>
+    public static List<int> ProcessesUnder(string directory) => ProcessesWith(Encoding.ASCII.GetBytes($"PITRIX_ROOT={directory}"));
+
     /// <summary>Processes carrying a local instance's marker (the agent and every app process it started).</summary>
-    public static List<int> ProcessesOf(string instanceId)
+    public static List<int> ProcessesOf(string instanceId) => ProcessesWith(Encoding.ASCII.GetBytes($"PITRIX_LOCAL_INSTANCE={instanceId}\0"));
+
+    private static List<int> ProcessesWith(byte[] marker)
     {
-        var marker = Encoding.ASCII.GetBytes($"PITRIX_LOCAL_INSTANCE={instanceId}\0");
         var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {

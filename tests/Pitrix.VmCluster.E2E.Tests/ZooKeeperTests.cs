@@ -108,5 +108,9 @@ public sealed class ZooKeeperTests(VmServerFixture fixture)
         Assert.Equal("ceased", (string?)(await VmWorld.ClusterAsync(user, clusterId))["cluster"]!["status"]);
         Assert.All(instances, i => Assert.Empty(VmWorld.ProcessesOf(i)));
         Assert.All(instances, i => Assert.False(Directory.Exists(Path.Combine(zoneRoot, "instances", i)), $"instance {i}'s directory is still there"));
+
+        // The runtime's last cluster is gone, so its frontgate went too: nothing of the zone runs.
+        Assert.Empty(VmWorld.ProcessesUnder(zoneRoot));
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(zoneRoot, "instances")));
     }
 }

@@ -6,8 +6,9 @@ namespace Pitrix.Engine.Clusters;
 /// <summary>The app formats this host can plan for, by package format name.</summary>
 public sealed class AppFormatRegistry(IEnumerable<IAppFormat> formats)
 {
-    // A later registration of a name replaces an earlier one: a test server swaps a real format for a double.
-    private readonly Dictionary<string, IAppFormat> _formats = formats.GroupBy(f => f.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+    // The first registration of a name wins: a host's own registrations (a test server's fake cloud format,
+    // added before the server's defaults) replace the defaults.
+    private readonly Dictionary<string, IAppFormat> _formats = formats.GroupBy(f => f.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
 
     public IReadOnlyCollection<string> Names => _formats.Keys;
 
