@@ -121,8 +121,11 @@ public sealed class VmClusterFormat : IAppFormat
                 var leavingIds = Ids(leaving);
                 var checkedFirst = plan.PreCheck("scale_in", staying, leaving.Select(n => n.Role), new JsonObject { ["deleting"] = leavingIds.DeepClone() });
                 var marked = plan.Add("mark-deleting", VmTaskKinds.RegisterMetadata, checkedFirst, plan.Metadata(deleting: leavingIds), AgentRetry);
-                var destroyed = plan.Step("destroy", leaving, [marked], allowFailure: true, keyPrefix: "leaving-");
-                var stopped = plan.Step("stop", leaving, destroyed, allowFailure: true, keyPrefix: "leaving-");
+                // The leaving nodes' own commands are told they are leaving (PITRIX_DELETING_HOSTS): the deleting-hosts/
+                // metadata may not be rendered on the node yet, and destroy also runs on cease, where nobody leaves a
+                // cluster that stays (an etcd member removes itself from the membership here, while a quorum runs).
+                var destroyed = plan.Step("destroy", leaving, [marked], allowFailure: true, keyPrefix: "leaving-", env: new JsonObject { ["deleting"] = leavingIds.DeepClone() });
+                var stopped = plan.Step("stop", leaving, destroyed, allowFailure: true, keyPrefix: "leaving-", env: new JsonObject { ["deleting"] = leavingIds.DeepClone() });
                 var removed = plan.PerNode(leaving, "remove", VmTaskKinds.RemoveNode, stopped, null, CloudRetry);
                 var forgotten = plan.Add("forget", VmTaskKinds.DeregisterMetadata, removed, new JsonObject
                 {

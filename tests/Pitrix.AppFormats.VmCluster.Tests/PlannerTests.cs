@@ -84,6 +84,8 @@ public sealed class PlannerTests
         Assert.Equal(3, Input(plan["pre_check:zk_node"])["nodes"]!.AsArray().Count);
         Assert.Equal(2, Input(plan["mark-deleting"])["deleting"]!.AsArray().Count);
         Assert.True((bool)Input(plan["leaving-destroy:zk_node"])["allow_failure"]!);
+        Assert.Equal(2, Input(plan["leaving-destroy:zk_node"])["deleting"]!.AsArray().Count);
+        Assert.Equal(2, Input(plan["leaving-stop:zk_node"])["deleting"]!.AsArray().Count);
         Assert.Equal(["leaving-stop:zk_node"], plan["remove:4"].DependsOn);
         Assert.False(plan.ContainsKey("remove:1"));
         Assert.Equal(["remove:4", "remove:5"], plan["forget"].DependsOn);

@@ -163,23 +163,80 @@ public sealed class ConfdSampleTests
         return set.Execute(template, null);
     }
 
+    /// <summary>The metadata view of <paramref name="self"/> in an etcd cluster of hosts n1..n<paramref name="hosts"/> (sid = index), the ones from <paramref name="addingFrom"/> on joining.</summary>
+    private static Dictionary<string, string> EtcdView(int self, int hosts, int addingFrom = int.MaxValue)
+    {
+        var view = new Dictionary<string, string>
+        {
+            ["/cluster/cluster_id"] = "cl-abc",
+            ["/host/node_id"] = $"n{self}",
+            ["/host/role"] = "etcd_node",
+            ["/host/sid"] = $"{self}",
+            ["/host/ip"] = $"10.0.0.1{self}",
+        };
+        for (var i = 1; i <= hosts; i++)
+        {
+            foreach (var tree in i >= addingFrom ? new[] { "hosts", "adding-hosts" } : ["hosts"])
+            {
+                view[$"/{tree}/etcd_node/n{i}/ip"] = $"10.0.0.1{i}";
+                view[$"/{tree}/etcd_node/n{i}/sid"] = $"{i}";
+                view[$"/{tree}/etcd_node/n{i}/node_id"] = $"n{i}";
+            }
+        }
+
+        return view;
+    }
+
     [Fact]
     public void EtcdTemplate_ListsEveryMemberInInitialCluster()
     {
-        var output = Render("etcd-cluster", "etcd.tmpl", new Dictionary<string, string>
-        {
-            ["/host/instance_id"] = "i-2",
-            ["/host/ip"] = "10.0.0.12",
-            ["/cluster/cluster_id"] = "cl-abc",
-            ["/hosts/etcd_node/n1/instance_id"] = "i-1",
-            ["/hosts/etcd_node/n1/ip"] = "10.0.0.11",
-            ["/hosts/etcd_node/n2/instance_id"] = "i-2",
-            ["/hosts/etcd_node/n2/ip"] = "10.0.0.12",
-        });
+        var output = Render("etcd-cluster", "etcd.conf.yml.tmpl", EtcdView(self: 2, hosts: 3));
 
-        Assert.Contains("ETCD_INITIAL_CLUSTER=\"i-1=http://10.0.0.11:2380,i-2=http://10.0.0.12:2380\"", output, StringComparison.Ordinal);
-        Assert.Contains("ETCD_ADVERTISE_CLIENT_URLS=\"http://10.0.0.12:2379\"", output, StringComparison.Ordinal);
-        Assert.Contains("ETCD_HEARTBEAT_INTERVAL=\"100\"", output, StringComparison.Ordinal);
+        Assert.Contains("name: 'n2'\n", output, StringComparison.Ordinal);
+        Assert.Contains("initial-cluster: 'n1=http://10.0.0.11:2380,n2=http://10.0.0.12:2380,n3=http://10.0.0.13:2380'\n", output, StringComparison.Ordinal);
+        Assert.Contains("initial-cluster-state: 'new'\n", output, StringComparison.Ordinal);
+        Assert.Contains("initial-cluster-token: 'cl-abc'\n", output, StringComparison.Ordinal);
+        Assert.Contains("listen-client-urls: 'http://10.0.0.12:2379'\n", output, StringComparison.Ordinal);
+        Assert.Contains("listen-peer-urls: 'http://10.0.0.12:2380'\n", output, StringComparison.Ordinal);
+        Assert.Contains("data-dir: '/var/lib/etcd/default'\n", output, StringComparison.Ordinal);
+        Assert.Contains("heartbeat-interval: 100\n", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("0.0.0.0", output, StringComparison.Ordinal);
+
+        var members = Render("etcd-cluster", "members.tmpl", EtcdView(self: 2, hosts: 3));
+        Assert.Contains("self n2 10.0.0.12 new\n", members, StringComparison.Ordinal);
+        Assert.Contains("host n3 10.0.0.13 member", members, StringComparison.Ordinal);
+        Assert.DoesNotContain("\nbefore ", members, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EtcdTemplate_JoiningMember_ListsTheMembersAndTheOnesAddedBeforeIt()
+    {
+        // Scaling 3 → 5: n4 and n5 join one after the other, each starting with the membership it joins.
+        var n4 = Render("etcd-cluster", "etcd.conf.yml.tmpl", EtcdView(self: 4, hosts: 5, addingFrom: 4));
+        Assert.Contains("initial-cluster: 'n1=http://10.0.0.11:2380,n2=http://10.0.0.12:2380,n3=http://10.0.0.13:2380,n4=http://10.0.0.14:2380'\n", n4, StringComparison.Ordinal);
+        Assert.Contains("initial-cluster-state: 'existing'\n", n4, StringComparison.Ordinal);
+        var n5 = Render("etcd-cluster", "etcd.conf.yml.tmpl", EtcdView(self: 5, hosts: 5, addingFrom: 4));
+        Assert.Contains("initial-cluster: 'n1=http://10.0.0.11:2380,n2=http://10.0.0.12:2380,n3=http://10.0.0.13:2380,n4=http://10.0.0.14:2380,n5=http://10.0.0.15:2380'\n", n5, StringComparison.Ordinal);
+
+        var members = Render("etcd-cluster", "members.tmpl", EtcdView(self: 5, hosts: 5, addingFrom: 4));
+        Assert.Contains("self n5 10.0.0.15 existing\n", members, StringComparison.Ordinal);
+        Assert.Contains("host n1 10.0.0.11 member\n", members, StringComparison.Ordinal);
+        Assert.Contains("host n4 10.0.0.14 adding\nbefore n4\n", members, StringComparison.Ordinal);
+        Assert.Single(members.Split('\n'), l => l.StartsWith("before ", StringComparison.Ordinal));
+
+        // A member already there keeps state "new" (its data decides; etcd ignores the initial cluster then).
+        var n1 = Render("etcd-cluster", "etcd.conf.yml.tmpl", EtcdView(self: 1, hosts: 5, addingFrom: 4));
+        Assert.Contains("initial-cluster-state: 'new'\n", n1, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/env/heartbeat_interval", "100\nforce-new-cluster: true")]
+    [InlineData("/env/auto_compaction_retention", "1' ; x: 'y")]
+    public void EtcdTemplate_NonNumericSettings_FailTheRender(string key, string value)
+    {
+        var view = EtcdView(self: 1, hosts: 1);
+        view[key] = value;
+        Assert.ThrowsAny<TemplateException>(() => Render("etcd-cluster", "etcd.conf.yml.tmpl", view));
     }
 
     [Fact]

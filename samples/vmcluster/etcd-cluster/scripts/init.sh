@@ -1,4 +1,6 @@
 #!/bin/sh
-# Prepares the data directory on the volume for the etcd user.
+# Prepares the node: the log directory; the data directory lives on the role's volume (/var/lib/etcd).
 set -eu
-install -d -o etcd -g etcd -m 0700 /var/lib/etcd/default
+ROOT="${PITRIX_ROOT:-}"
+ROOT="${ROOT%/}"
+mkdir -p "$ROOT/var/lib/etcd" "$ROOT/var/log/etcd" "$ROOT/run"
