@@ -12,6 +12,9 @@ using Pitrix.Persistence;
 
 namespace Pitrix.AppFormats.VmCluster;
 
+/// <summary>An app version's package files as the gzip tar a node installs, and how many files it holds.</summary>
+public sealed record AppFilesBundle(byte[] Archive, int FileCount);
+
 /// <summary>Where a runtime's frontgate lives: its id (the identity in its certificate) and the address its drones dial.</summary>
 public sealed record FrontgateLocation(string Id, string NetworkId, string Address);
 
@@ -30,6 +33,11 @@ public sealed class VmRuntimeContext(IServiceScopeFactory scopes, IEnumerable<IV
     public const int FrontgatePort = 9111;
 
     private readonly ConcurrentDictionary<string, (ICloudDriver Driver, Runtime Runtime)> _drivers = new(StringComparer.Ordinal);
+
+    // An app version's files bundle, made once for all the nodes a job installs it on (a version's package never changes).
+    private readonly ConcurrentDictionary<string, Task<AppFilesBundle>> _bundles = new(StringComparer.Ordinal);
+
+    private const int MaxBundles = 8;
 
     public static string FrontgateId(string runtimeId) => $"fg-{runtimeId}";
 
@@ -56,14 +64,7 @@ public sealed class VmRuntimeContext(IServiceScopeFactory scopes, IEnumerable<IV
             ?? throw CloudException.NotFound("runtime", runtimeId);
         var provider = providers.FirstOrDefault(p => p.Name == runtime.Provider)
             ?? throw new CloudException("runtime.provider_unavailable", $"Provider '{runtime.Provider}' cannot run VM clusters on this server.", retryable: false);
-        string? secret = null;
-        string? endpoint = null;
-        if (runtime.CredentialId is not null)
-        {
-            var credential = await db.RuntimeCredentials.AsNoTracking().SingleAsync(c => c.Id == runtime.CredentialId, cancellationToken);
-            secret = protector.Unprotect(credential.SecretCiphertext);
-            endpoint = credential.EndpointUrl;
-        }
+        var (endpoint, secret) = await RuntimeSecrets.ReadAsync(db, protector, runtime, cancellationToken);
 
         var driver = provider.OpenDriver(new CloudTarget(runtime.Id, runtime.Zone, endpoint, secret) { Labels = runtime.Labels });
         return _drivers.GetOrAdd(runtimeId, (driver, runtime));
@@ -104,6 +105,30 @@ public sealed class VmRuntimeContext(IServiceScopeFactory scopes, IEnumerable<IV
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
         return await db.ClusterNodes.AsNoTracking().SingleOrDefaultAsync(n => n.Id == nodeId, cancellationToken);
+    }
+
+    /// <summary>
+    /// The files bundle of an app version, made by <paramref name="make"/> once and shared by every node's install
+    /// task; a failed make is forgotten so the next task tries again. At most <see cref="MaxBundles"/> are kept.
+    /// </summary>
+    public async Task<AppFilesBundle> BundleAsync(string versionId, Func<Task<AppFilesBundle>> make)
+    {
+        if (_bundles.Count >= MaxBundles && !_bundles.ContainsKey(versionId))
+        {
+            _bundles.Clear();
+        }
+
+        // Two tasks racing on a new version may both make it; one result is kept.
+        var making = _bundles.GetOrAdd(versionId, _ => make());
+        try
+        {
+            return await making;
+        }
+        catch
+        {
+            _bundles.TryRemove(KeyValuePair.Create(versionId, making));
+            throw;
+        }
     }
 
     /// <summary>Runs <paramref name="work"/> with a fresh database context.</summary>

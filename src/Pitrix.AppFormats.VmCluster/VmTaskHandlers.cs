@@ -303,17 +303,17 @@ public sealed class InstallFilesHandler(VmRuntimeContext runtimes, IAgentNetwork
         var nodeId = NodeId(input);
         var versionId = input["app_version_id"]!.GetValue<string>();
         var frontgate = await FrontgateAsync(runtimes, context, cancellationToken);
-        var files = await runtimes.WithDbAsync(async db =>
+        var bundle = await runtimes.BundleAsync(versionId, () => runtimes.WithDbAsync(async db =>
         {
-            var version = await db.AppVersions.AsNoTracking().SingleOrDefaultAsync(v => v.Id == versionId, cancellationToken)
+            var version = await db.AppVersions.AsNoTracking().SingleOrDefaultAsync(v => v.Id == versionId, CancellationToken.None)
                 ?? throw new CloudException("app_version.not_found", $"App version {versionId} no longer exists.", retryable: false);
-            var archive = await packages.GetPackageAsync(db, version, cancellationToken);
+            var archive = await packages.GetPackageAsync(db, version, CancellationToken.None);
             using var stream = new MemoryStream(archive, writable: false);
-            return (await SafeArchive.ReadAsync(stream, null, cancellationToken)).ContentFiles;
-        });
-        var bundle = await BundleAsync(files, cancellationToken);
-        var error = await agents.InstallFilesAsync(frontgate.Id, nodeId, context.IdempotencyKey, bundle, versionId, cancellationToken);
-        return error is null ? TaskOutcome.Success($"installed {files.Count} file(s) of {versionId} ({bundle.Length} bytes)") : FromAgentError(error);
+            var files = (await SafeArchive.ReadAsync(stream, null, CancellationToken.None)).ContentFiles;
+            return new AppFilesBundle(await BundleAsync(files, CancellationToken.None), files.Count);
+        }));
+        var error = await agents.InstallFilesAsync(frontgate.Id, nodeId, context.IdempotencyKey, bundle.Archive, versionId, cancellationToken);
+        return error is null ? TaskOutcome.Success($"installed {bundle.FileCount} file(s) of {versionId} ({bundle.Archive.Length} bytes)") : FromAgentError(error);
     }
 
     /// <summary>The package's files as a gzip tar; scripts stay executable.</summary>

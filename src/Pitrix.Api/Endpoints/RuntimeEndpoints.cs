@@ -234,15 +234,7 @@ public static class RuntimeEndpoints
             return Problems.From(new Error(ErrorKind.Unavailable, "runtime.provider_unavailable", $"Provider '{runtime.Provider}' is not enabled on this server."));
         }
 
-        string? secret = null;
-        string? endpoint = null;
-        if (runtime.CredentialId is not null)
-        {
-            var credential = await db.RuntimeCredentials.AsNoTracking().SingleAsync(c => c.Id == runtime.CredentialId, cancellationToken);
-            secret = protector.Unprotect(credential.SecretCiphertext);
-            endpoint = credential.EndpointUrl;
-        }
-
+        var (endpoint, secret) = await RuntimeSecrets.ReadAsync(db, protector, runtime, cancellationToken);
         var report = await provider.ValidateAsync(new RuntimeValidationContext(runtime.Id, runtime.Zone, runtime.Labels, endpoint, secret), cancellationToken);
         return TypedResults.Ok(new RuntimeValidationDto(runtime.Id, runtime.Provider, report.Ok, report.Checks));
     }
