@@ -128,6 +128,8 @@ public static partial class TaskLedger
 
         job.Status = JobStatus.Pending;
         job.FinishedAt = null;
+        // In the same transaction as FinishedAt: a reconciler never sees the old outcome as one still to apply.
+        job.Applied = false;
         job.FailedTaskId = null;
         job.ErrorCode = null;
         job.ErrorMessage = null;

@@ -300,14 +300,14 @@ public sealed class ClusterOperations(PitrixDbContext db, AppFormatRegistry form
             return Error.Conflict("cluster.busy", $"Cluster '{cluster.Name}' was taken by another job; try again.");
         }
 
-        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(u => u.SetProperty(j => j.Applied, false), cancellationToken);
-
         // Nodes the job created come back into play; the retried tasks find or recreate their instances by idempotency key.
         await db.ClusterNodes.Where(n => n.ClusterId == cluster.Id && n.CreatedByJobId == jobId && (n.Status == NodeStatus.Deleted || n.Status == NodeStatus.Failed))
             .ExecuteUpdateAsync(u => u.SetProperty(n => n.Status, NodeStatus.Pending).SetProperty(n => n.UpdatedAt, now), cancellationToken);
         var retried = await TaskLedger.RetryJobAsync(db, jobId, now, cancellationToken);
         if (!retried.IsSuccess)
         {
+            // Give back the lease taken above: applying the (unchanged) finished job again releases it.
+            await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(u => u.SetProperty(j => j.Applied, false), cancellationToken);
             await ApplyAsync(jobId, cancellationToken);
             return retried.Error!;
         }
