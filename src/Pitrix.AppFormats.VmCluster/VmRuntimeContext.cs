@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pitrix.Core.Cloud;
@@ -71,24 +68,18 @@ public sealed class VmRuntimeContext(IServiceScopeFactory scopes, IEnumerable<IV
     }
 
     /// <summary>
-    /// The address range of a runtime's network: the runtime's <c>network.cidr</c> label, or for the local
-    /// provider a /24 in 127.64.0.0/10 derived from the runtime id.
+    /// The address range of a runtime's network: the runtime's <c>network.cidr</c> label, or else its provider's
+    /// <see cref="IVmRuntimeProvider.DefaultNetworkCidr"/>.
     /// </summary>
-    public static string NetworkCidr(Runtime runtime)
-    {
-        if (runtime.Labels.TryGetValue("network.cidr", out var cidr))
-        {
-            return cidr;
-        }
-
-        var hash = BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(runtime.Id)));
-        return runtime.Provider == "local"
-            ? $"127.{64 + (hash % 64)}.{(hash >> 8) % 256}.0/24"
-            : $"10.{hash % 256}.0.0/16";
-    }
+    public string NetworkCidr(Runtime runtime) =>
+        runtime.Labels.TryGetValue("network.cidr", out var cidr)
+            ? cidr
+            : (providers.FirstOrDefault(p => p.Name == runtime.Provider)
+                ?? throw new CloudException("runtime.provider_unavailable", $"Provider '{runtime.Provider}' cannot run VM clusters on this server.", retryable: false))
+                .DefaultNetworkCidr(new CloudTarget(runtime.Id, runtime.Zone, null, null) { Labels = runtime.Labels });
 
     /// <summary>The runtime's network, made if missing.</summary>
-    public static Task<CloudNetwork> EnsureNetworkAsync(ICloudDriver driver, Runtime runtime, CancellationToken cancellationToken) =>
+    public Task<CloudNetwork> EnsureNetworkAsync(ICloudDriver driver, Runtime runtime, CancellationToken cancellationToken) =>
         driver.EnsureNetworkAsync(new CloudNetworkRequest($"network/{runtime.Id}", $"pitrix-{runtime.Id}", NetworkCidr(runtime)), cancellationToken);
 
     /// <summary>The runtime's frontgate, once its instance has an address; null before.</summary>

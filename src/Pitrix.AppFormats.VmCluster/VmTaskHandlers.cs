@@ -68,7 +68,7 @@ public sealed class EnsureFrontgateHandler(VmRuntimeContext runtimes, IAgentNetw
     protected override async Task<TaskOutcome> RunAsync(TaskContext context, JsonObject input, CancellationToken cancellationToken)
     {
         var (driver, runtime) = await runtimes.OpenAsync(context.RuntimeId, cancellationToken);
-        var network = await VmRuntimeContext.EnsureNetworkAsync(driver, runtime, cancellationToken);
+        var network = await runtimes.EnsureNetworkAsync(driver, runtime, cancellationToken);
         var frontgateId = VmRuntimeContext.FrontgateId(runtime.Id);
         var instance = await driver.FindInstanceAsync($"frontgate/{runtime.Id}", cancellationToken);
         if (instance is null)

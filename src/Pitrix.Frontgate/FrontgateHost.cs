@@ -5,6 +5,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -35,6 +36,13 @@ public sealed record FrontgateHostSettings
     public Action<FrontgateOptions>? Configure { get; init; }
 
     public TimeProvider? Time { get; init; }
+
+    /// <summary>
+    /// The network namespace (a path such as <c>/run/netns/NAME</c>) to listen for drones in, while Pilot is
+    /// dialed from the namespace the frontgate runs in: a frontgate bridging a private network of namespaces.
+    /// Null: listen where the frontgate runs.
+    /// </summary>
+    public string? ListenNetworkNamespace { get; init; }
 
     /// <summary>Replaces the default logging (one line per message on stdout).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
@@ -163,6 +171,18 @@ public sealed class FrontgateHost : IAsyncDisposable
         services.AddHostedService<MetadataMirrorPump>();
         services.AddHostedService(sp => ActivatorUtilities.CreateInstance<CredentialRenewer>(sp, pilotAddress));
         services.AddGrpc();
+
+        if (settings.ListenNetworkNamespace is { } listenNamespace)
+        {
+            if (!OperatingSystem.IsLinux() || !File.Exists(listenNamespace))
+            {
+                throw new FrontgateStartupException(FrontgateStartupException.BootstrapInvalid, $"The network namespace to listen in, {listenNamespace}, does not exist.");
+            }
+
+            builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = endPoint => OperatingSystem.IsLinux()
+                ? NetworkNamespace.Run(listenNamespace, () => SocketTransportOptions.CreateDefaultBoundListenSocket(endPoint))
+                : throw new PlatformNotSupportedException("Network namespaces are Linux's."));
+        }
 
         ListenOptions? droneListener = null;
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(listenEndPoint, listen =>

@@ -2,9 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Pitrix.Core.Agents;
 using Pitrix.Frontgate;
 
-// pitrix-frontgate --bootstrap FILE --data-dir DIR [--config FILE]
+// pitrix-frontgate --bootstrap FILE --data-dir DIR [--config FILE] [--listen-netns PATH]
 // Exit codes: 0 stopped, 2 usage, 3 bad bootstrap or configuration, 4 enrollment refused.
-string? bootstrapPath = null, dataDirectory = null, configPath = null;
+string? bootstrapPath = null, dataDirectory = null, configPath = null, listenNamespace = null;
 for (var i = 0; i < args.Length; i++)
 {
     var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -20,6 +20,10 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--config" when value is not null:
             configPath = value;
+            i++;
+            break;
+        case "--listen-netns" when value is not null:
+            listenNamespace = value;
             i++;
             break;
         default:
@@ -58,7 +62,7 @@ Console.CancelKeyPress += (_, e) =>
 try
 {
     await using var host = await FrontgateHost.StartAsync(
-        new FrontgateHostSettings { Bootstrap = bootstrap, DataDirectory = dataDirectory, Configuration = configuration.Build() },
+        new FrontgateHostSettings { Bootstrap = bootstrap, DataDirectory = dataDirectory, Configuration = configuration.Build(), ListenNetworkNamespace = listenNamespace },
         stopping.Token);
     Console.WriteLine($"pitrix-frontgate {host.Identity} serving drones on {host.DroneAddress}");
     await host.WaitForShutdownAsync(stopping.Token);
@@ -82,6 +86,6 @@ catch (OperationCanceledException) when (stopping.IsCancellationRequested)
 static int Usage(string problem)
 {
     Console.Error.WriteLine($"pitrix-frontgate: {problem}");
-    Console.Error.WriteLine("usage: pitrix-frontgate --bootstrap FILE --data-dir DIR [--config FILE]");
+    Console.Error.WriteLine("usage: pitrix-frontgate --bootstrap FILE --data-dir DIR [--config FILE] [--listen-netns PATH]");
     return 2;
 }

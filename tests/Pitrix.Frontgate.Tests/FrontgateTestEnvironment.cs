@@ -36,12 +36,16 @@ public sealed class FrontgateTestEnvironment : IAsyncDisposable
 
     public string DataDirectory => Path.Combine(_directory, "frontgate");
 
+    /// <summary>The network namespace the frontgate listens for drones in (null: where the test runs).</summary>
+    public string? ListenNetworkNamespace { get; init; }
+
     /// <summary>Options tests share: short delays so reconnects and relays finish in a test's time.</summary>
     public Action<FrontgateOptions>? Configure { get; set; }
 
-    public static async Task<FrontgateTestEnvironment> StartAsync(Dictionary<string, string?>? configuration = null, Action<FrontgateOptions>? configure = null, bool startFrontgate = true)
+    public static async Task<FrontgateTestEnvironment> StartAsync(
+        Dictionary<string, string?>? configuration = null, Action<FrontgateOptions>? configure = null, bool startFrontgate = true, string? listenNetworkNamespace = null)
     {
-        var environment = new FrontgateTestEnvironment(configuration ?? []) { Configure = configure };
+        var environment = new FrontgateTestEnvironment(configuration ?? []) { Configure = configure, ListenNetworkNamespace = listenNetworkNamespace };
         await environment.Pilot.StartAsync();
         if (startFrontgate)
         {
@@ -73,6 +77,7 @@ public sealed class FrontgateTestEnvironment : IAsyncDisposable
             {
                 Bootstrap = _bootstrap,
                 DataDirectory = DataDirectory,
+                ListenNetworkNamespace = ListenNetworkNamespace,
                 Configuration = new ConfigurationBuilder().AddInMemoryCollection(_configuration).Build(),
                 Configure = options =>
                 {

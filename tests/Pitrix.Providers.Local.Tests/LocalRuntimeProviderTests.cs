@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -54,6 +55,49 @@ public sealed class LocalRuntimeProviderTests : IDisposable
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Contains(key, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OpenDriver_IsolationLabel_ChoosesTheIsolation_AnUnknownOneIsInvalidRequest()
+    {
+        using var host = Host([]);
+        var provider = host.Services.GetRequiredService<IVmRuntimeProvider>();
+
+        Assert.Equal(LocalIsolation.Loopback, Assert.IsType<LocalCloud>(provider.OpenDriver(new CloudTarget("rt-1", "zone-a", null, null))).Isolation);
+        Assert.Equal(LocalIsolation.Netns, Assert.IsType<LocalCloud>(provider.OpenDriver(Target("netns"))).Isolation);
+        var error = Assert.Throws<CloudException>(() => provider.OpenDriver(Target("vlan")));
+        Assert.Equal(CloudErrorCodes.InvalidRequest, error.Code);
+        Assert.Contains("isolation=vlan", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DefaultNetworkCidr_IsALoopbackBlock_OrABenchmarkingBlockForNetns_StablePerRuntime()
+    {
+        using var host = Host([]);
+        var provider = host.Services.GetRequiredService<IVmRuntimeProvider>();
+
+        var loopback = IPNetwork.Parse(provider.DefaultNetworkCidr(new CloudTarget("rt-1", "zone-a", null, null)));
+        var netns = IPNetwork.Parse(provider.DefaultNetworkCidr(Target("netns")));
+
+        Assert.True(IPNetwork.Parse("127.64.0.0/10").Contains(loopback.BaseAddress) && loopback.PrefixLength == 24, loopback.ToString());
+        Assert.True(IPNetwork.Parse("198.18.0.0/15").Contains(netns.BaseAddress) && netns.PrefixLength == 24, netns.ToString());
+        Assert.Equal(netns.ToString(), provider.DefaultNetworkCidr(Target("netns")));
+    }
+
+    [Fact]
+    public async Task Validate_Netns_MakesAndRemovesANamespace_AnUnknownIsolationFails()
+    {
+        using var host = Host([]);
+        var provider = host.Services.GetRequiredService<IRuntimeProvider>();
+
+        var netns = await provider.ValidateAsync(new RuntimeValidationContext("rt-1", "zone-a", new Dictionary<string, string> { ["isolation"] = "netns" }, null, null), CancellationToken.None);
+        var unknown = await provider.ValidateAsync(new RuntimeValidationContext("rt-1", "zone-a", new Dictionary<string, string> { ["isolation"] = "vlan" }, null, null), CancellationToken.None);
+
+        var check = Assert.Single(netns.Checks, c => c.Name == "isolation");
+        Assert.True(check.Ok, check.Message);
+        Assert.Contains("pitrix-probe-", check.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Directory.Exists("/run/netns") ? Directory.EnumerateFiles("/run/netns") : [], p => Path.GetFileName(p).StartsWith("pitrix-probe-", StringComparison.Ordinal));
+        Assert.False(Assert.Single(unknown.Checks, c => c.Name == "isolation").Ok);
     }
 
     [Fact]
@@ -121,6 +165,9 @@ public sealed class LocalRuntimeProviderTests : IDisposable
             await holder.WaitForExitAsync();
         }
     }
+
+    private static CloudTarget Target(string isolation) =>
+        new("rt-1", "zone-a", null, null) { Labels = new Dictionary<string, string> { ["isolation"] = isolation } };
 
     private IHost Host(Dictionary<string, string?> settings)
     {

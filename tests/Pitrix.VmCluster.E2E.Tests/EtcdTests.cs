@@ -8,10 +8,13 @@ namespace Pitrix.VmCluster.E2E.Tests;
 /// nodes' loopback addresses, an initial cluster rendered from metadata, and scaling through etcd's runtime
 /// reconfiguration (members added before they start, removed before they stop).
 /// </summary>
-[Collection(VmServerGroup.Name)]
-public sealed class EtcdTests(VmServerFixture fixture)
+/// <remarks>Run twice: on a runtime with loopback isolation and on one with netns isolation.</remarks>
+public abstract class EtcdTests(VmServerFixture fixture)
 {
     private TestServer Server => fixture.Server;
+
+    /// <summary>The runtime's isolation label: loopback or netns.</summary>
+    protected abstract string Isolation { get; }
 
     private static JsonObject Values(int count) => new()
     {
@@ -24,7 +27,7 @@ public sealed class EtcdTests(VmServerFixture fixture)
         using var admin = await Server.LoginAdminAsync();
         var repo = await FakeCloudWorld.PublicRepoAsync(admin);
         var version = await FakeCloudWorld.ReleaseSampleAsync(admin, repo, ServerFixture.Unique("etcd"), "1.0.0", sample: "etcd-cluster");
-        var (runtime, zone) = await VmWorld.LocalRuntimeAsync(admin);
+        var (runtime, zone) = await VmWorld.LocalRuntimeAsync(admin, Isolation);
         using var user = await Server.CreateUserAsync(ServerFixture.Unique("user"), ["user"]);
         var zoneRoot = Path.Combine(Server.DataDirectory, "local", zone);
         var instances = new HashSet<string>(StringComparer.Ordinal);
@@ -42,26 +45,27 @@ public sealed class EtcdTests(VmServerFixture fixture)
             var three = await VmWorld.RunningNodesAsync(user, clusterId);
             Assert.Equal(3, three.Count);
             Assert.Equal(3, three.Select(n => n.Ip).Distinct().Count());
-            Assert.All(three, n => Assert.StartsWith("127.", n.Ip));
-            var members = await EtcdWorld.WaitForMembersAsync(three, zoneRoot);
+            var access = await NodeAccess.OfRuntimeAsync(zoneRoot, runtime);
+            await VmWorld.AssertIsolationAsync(Isolation, access, three);
+            var members = await EtcdWorld.WaitForMembersAsync(access, three, zoneRoot);
             Assert.Equal(three.Select(n => n.Id).Order(StringComparer.Ordinal), members.Select(m => m.Name).Order(StringComparer.Ordinal));
             Assert.All(members, m => Assert.Equal("started", m.Status));
 
             // A key put through one member is read through another.
-            Assert.Equal(0, (await EtcdWorld.EtcdctlAsync(three[0].Ip, "put", "/pitrix-e2e", "written-on-node-1")).ExitCode);
-            Assert.Contains("written-on-node-1", (await EtcdWorld.EtcdctlAsync(three[2].Ip, "get", "/pitrix-e2e")).Output, StringComparison.Ordinal);
+            Assert.Equal(0, (await EtcdWorld.EtcdctlAsync(access, three[0].Ip, "put", "/pitrix-e2e", "written-on-node-1")).ExitCode);
+            Assert.Contains("written-on-node-1", (await EtcdWorld.EtcdctlAsync(access, three[2].Ip, "get", "/pitrix-e2e")).Output, StringComparison.Ordinal);
 
             // Scale out to five: the new members are added one by one through a member and join the running cluster.
             await VmWorld.ActAsync(user, clusterId, "scale_out", new { roles = new JsonObject { ["etcd_node"] = 2 } });
             instances.UnionWith(await InstancesAsync(user, clusterId));
             var five = await VmWorld.RunningNodesAsync(user, clusterId);
             Assert.Equal(5, five.Count);
-            await EtcdWorld.WaitForMembersAsync(five, zoneRoot);
+            await EtcdWorld.WaitForMembersAsync(access, five, zoneRoot);
             var added = five.Where(n => !three.Contains(n)).ToList();
             Assert.Equal(2, added.Count);
             foreach (var (_, ip) in added)
             {
-                Assert.Contains("written-on-node-1", (await EtcdWorld.EtcdctlAsync(ip, "get", "/pitrix-e2e")).Output, StringComparison.Ordinal);
+                Assert.Contains("written-on-node-1", (await EtcdWorld.EtcdctlAsync(access, ip, "get", "/pitrix-e2e")).Output, StringComparison.Ordinal);
             }
 
             // Scale in to three: the leaving members leave the membership and their processes are gone.
@@ -71,15 +75,15 @@ public sealed class EtcdTests(VmServerFixture fixture)
             var staying = await VmWorld.RunningNodesAsync(user, clusterId);
             Assert.Equal(3, staying.Count);
             Assert.DoesNotContain(staying, n => leaving.Contains(n));
-            members = await EtcdWorld.WaitForMembersAsync(staying, zoneRoot);
+            members = await EtcdWorld.WaitForMembersAsync(access, staying, zoneRoot);
             Assert.DoesNotContain(members, m => leaving.Any(l => m.Name == l.Id || m.PeerUrls.Contains(l.Ip + ":", StringComparison.Ordinal)));
             Assert.All(leavingInstances, i => Assert.Empty(VmWorld.ProcessesOf(i)));
             foreach (var (_, ip) in leaving)
             {
-                Assert.False(await EtcdWorld.HealthyAsync(ip), $"{ip} still answers");
+                Assert.False(await EtcdWorld.HealthyAsync(access, ip), $"{ip} still answers");
             }
 
-            Assert.Contains("written-on-node-1", (await EtcdWorld.EtcdctlAsync(staying[1].Ip, "get", "/pitrix-e2e")).Output, StringComparison.Ordinal);
+            Assert.Contains("written-on-node-1", (await EtcdWorld.EtcdctlAsync(access, staying[1].Ip, "get", "/pitrix-e2e")).Output, StringComparison.Ordinal);
 
             // Update a setting: the drones render it and restart their members (membership changes never do).
             var pidFiles = (await InstancesAsync(user, clusterId)).Select(i => Path.Combine(zoneRoot, "instances", i, "root", "run", "etcd.pid")).ToList();
@@ -96,16 +100,16 @@ public sealed class EtcdTests(VmServerFixture fixture)
                     TimeSpan.FromSeconds(90));
             }
 
-            await EtcdWorld.WaitForMembersAsync(staying, zoneRoot);
+            await EtcdWorld.WaitForMembersAsync(access, staying, zoneRoot);
 
             // Stop: no process of any node is left; start: the same three members are back with the data.
             var running = await InstancesAsync(user, clusterId);
             await VmWorld.ActAsync(user, clusterId, "stop");
             Assert.All(running, i => Assert.Empty(VmWorld.ProcessesOf(i)));
             await VmWorld.ActAsync(user, clusterId, "start");
-            members = await EtcdWorld.WaitForMembersAsync(staying, zoneRoot);
+            members = await EtcdWorld.WaitForMembersAsync(access, staying, zoneRoot);
             Assert.Equal(staying.Select(n => n.Id).Order(StringComparer.Ordinal), members.Select(m => m.Name).Order(StringComparer.Ordinal));
-            Assert.Contains("written-on-node-1", (await EtcdWorld.EtcdctlAsync(staying[2].Ip, "get", "/pitrix-e2e")).Output, StringComparison.Ordinal);
+            Assert.Contains("written-on-node-1", (await EtcdWorld.EtcdctlAsync(access, staying[2].Ip, "get", "/pitrix-e2e")).Output, StringComparison.Ordinal);
 
             // Cease: no process and no directory of any node is left.
             await VmWorld.ActAsync(user, clusterId, "cease", new { force = true });
@@ -113,6 +117,7 @@ public sealed class EtcdTests(VmServerFixture fixture)
             Assert.Equal("ceased", (string?)(await VmWorld.ClusterAsync(user, clusterId))["cluster"]!["status"]);
             Assert.All(instances, i => Assert.Empty(VmWorld.ProcessesOf(i)));
             Assert.All(instances, i => Assert.False(Directory.Exists(Path.Combine(zoneRoot, "instances", i)), $"instance {i}'s directory is still there"));
+            await VmWorld.AssertNetworkGoneAsync(zoneRoot, staying[0].Ip);
         }
         finally
         {
@@ -174,4 +179,18 @@ public sealed class EtcdTests(VmServerFixture fixture)
             }
         }
     }
+}
+
+/// <summary>etcd on a local runtime whose members share the host's network stack, each on its own loopback address.</summary>
+[Collection(VmServerGroup.Name)]
+public sealed class EtcdOnLoopbackTests(VmServerFixture fixture) : EtcdTests(fixture)
+{
+    protected override string Isolation => "loopback";
+}
+
+/// <summary>etcd on a local runtime with netns isolation (root): members in namespaces of their own, unreachable from the server.</summary>
+[Collection(VmServerGroup.Name)]
+public sealed class EtcdInNetnsTests(VmServerFixture fixture) : EtcdTests(fixture)
+{
+    protected override string Isolation => "netns";
 }

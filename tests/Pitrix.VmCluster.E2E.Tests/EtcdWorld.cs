@@ -10,9 +10,9 @@ public static class EtcdWorld
     public sealed record Member(string Id, string Status, string Name, string PeerUrls, string ClientUrls);
 
     /// <summary>Runs <c>etcdctl --endpoints=http://ip:2379 ...</c> (API v3); returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> EtcdctlAsync(string ip, params string[] command)
+    public static async Task<(int ExitCode, string Output)> EtcdctlAsync(NodeAccess access, string ip, params string[] command)
     {
-        var start = new ProcessStartInfo("/usr/bin/etcdctl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = access.Command("/usr/bin/etcdctl");
         start.Environment["ETCDCTL_API"] = "3";
         start.ArgumentList.Add($"--endpoints=http://{ip}:2379");
         start.ArgumentList.Add("--dial-timeout=3s");
@@ -39,12 +39,12 @@ public static class EtcdWorld
         return (process.ExitCode, await output + await error);
     }
 
-    public static async Task<bool> HealthyAsync(string ip) => (await EtcdctlAsync(ip, "endpoint", "health")).ExitCode == 0;
+    public static async Task<bool> HealthyAsync(NodeAccess access, string ip) => (await EtcdctlAsync(access, ip, "endpoint", "health")).ExitCode == 0;
 
     /// <summary>The membership as one node sees it; null when it does not answer.</summary>
-    public static async Task<List<Member>?> MembersAsync(string ip)
+    public static async Task<List<Member>?> MembersAsync(NodeAccess access, string ip)
     {
-        var (code, output) = await EtcdctlAsync(ip, "member", "list");
+        var (code, output) = await EtcdctlAsync(access, ip, "member", "list");
         if (code != 0)
         {
             return null;
@@ -61,7 +61,7 @@ public static class EtcdWorld
     /// Waits until every node answers its health check and sees exactly these nodes as started members, each
     /// advertising its own IP; returns the membership.
     /// </summary>
-    public static async Task<List<Member>> WaitForMembersAsync(IReadOnlyList<(string Id, string Ip)> nodes, string zoneRoot, TimeSpan? timeout = null)
+    public static async Task<List<Member>> WaitForMembersAsync(NodeAccess access, IReadOnlyList<(string Id, string Ip)> nodes, string zoneRoot, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(2));
         var expected = nodes.Select(n => $"http://{n.Ip}:2380").Order(StringComparer.Ordinal).ToList();
@@ -72,14 +72,14 @@ public static class EtcdWorld
             List<Member>? members = null;
             foreach (var (_, ip) in nodes)
             {
-                if (!await HealthyAsync(ip))
+                if (!await HealthyAsync(access, ip))
                 {
                     last = $"{ip} is not healthy";
                     ok = false;
                     break;
                 }
 
-                members = await MembersAsync(ip);
+                members = await MembersAsync(access, ip);
                 var peers = members?.Where(m => m.Status == "started").Select(m => m.PeerUrls).Order(StringComparer.Ordinal).ToList();
                 if (members is null || members.Count != nodes.Count || peers is null || !peers.SequenceEqual(expected))
                 {

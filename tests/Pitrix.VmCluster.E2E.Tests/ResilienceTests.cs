@@ -27,7 +27,7 @@ public sealed class ResilienceTests(VmServerFixture fixture)
         var frontgateInstance = (string)JsonNode.Parse((string)created["tasks"]!.AsArray().Single(t => (string?)t!["key"] == "frontgate")!["output"]!)!["instance_id"]!;
         var before = VmWorld.ProcessesOf(frontgateInstance);
         Assert.NotEmpty(before);
-        await VmWorld.WaitForQuorumAsync(await VmWorld.RunningNodesAsync(admin, clusterId));
+        await VmWorld.WaitForQuorumAsync(NodeAccess.Host, await VmWorld.RunningNodesAsync(admin, clusterId));
 
         var started = await admin.PostAsync($"/api/v1/clusters/{clusterId}:scale_out", new { roles = new JsonObject { ["zk_node"] = 2 } });
         Assert.Equal(System.Net.HttpStatusCode.Accepted, started.Status);
@@ -51,7 +51,7 @@ public sealed class ResilienceTests(VmServerFixture fixture)
         Assert.Empty(after.Intersect(before));
         var nodes = await VmWorld.RunningNodesAsync(admin, clusterId);
         Assert.Equal(3, nodes.Count);
-        await VmWorld.WaitForQuorumAsync(nodes);
+        await VmWorld.WaitForQuorumAsync(NodeAccess.Host, nodes);
         Assert.Equal("succeeded", (string?)job["job"]!["status"]);
 
         await VmWorld.ActAsync(admin, clusterId, "cease", new { force = true });
@@ -70,8 +70,8 @@ public sealed class ResilienceTests(VmServerFixture fixture)
         var (clusterId, jobId) = await VmWorld.CreateAsync(admin, v1, runtime, Values(3));
         await VmWorld.WaitAsync(admin, clusterId, jobId);
         var nodes = await VmWorld.RunningNodesAsync(admin, clusterId);
-        await VmWorld.WaitForQuorumAsync(nodes);
-        Assert.Contains("Created /upgrade-e2e", await VmWorld.ZkCliAsync(nodes[0].Ip, "create", "/upgrade-e2e", "kept"), StringComparison.Ordinal);
+        await VmWorld.WaitForQuorumAsync(NodeAccess.Host, nodes);
+        Assert.Contains("Created /upgrade-e2e", await VmWorld.ZkCliAsync(NodeAccess.Host, nodes[0].Ip, "create", "/upgrade-e2e", "kept"), StringComparison.Ordinal);
 
         string InstalledVersion(string instanceId) =>
             (string)JsonNode.Parse(File.ReadAllText(Path.Combine(Server.DataDirectory, "local", zone, "instances", instanceId, "root", "opt", "pitrix", "app", "package.json")))!["version"]!;
@@ -83,14 +83,14 @@ public sealed class ResilienceTests(VmServerFixture fixture)
         Assert.Equal(v2, (string?)cluster["cluster"]!["app_version_id"]);
         Assert.All(instances, i => Assert.Equal("1.1.0", InstalledVersion(i)));
         Assert.All(instances, i => Assert.Contains("upgraded", File.ReadAllText(Path.Combine(Server.DataDirectory, "local", zone, "instances", i, "root", "var", "lib", "zookeeper", "upgrades.log")), StringComparison.Ordinal));
-        await VmWorld.WaitForQuorumAsync(nodes);
-        Assert.Contains("kept", await VmWorld.ZkCliAsync(nodes[1].Ip, "get", "/upgrade-e2e"), StringComparison.Ordinal);
+        await VmWorld.WaitForQuorumAsync(NodeAccess.Host, nodes);
+        Assert.Contains("kept", await VmWorld.ZkCliAsync(NodeAccess.Host, nodes[1].Ip, "get", "/upgrade-e2e"), StringComparison.Ordinal);
 
         await VmWorld.ActAsync(admin, clusterId, "rollback");
         Assert.Equal(v1, (string?)(await VmWorld.ClusterAsync(admin, clusterId))["cluster"]!["app_version_id"]);
         Assert.All(instances, i => Assert.Equal("1.0.0", InstalledVersion(i)));
-        await VmWorld.WaitForQuorumAsync(nodes);
-        Assert.Contains("kept", await VmWorld.ZkCliAsync(nodes[2].Ip, "get", "/upgrade-e2e"), StringComparison.Ordinal);
+        await VmWorld.WaitForQuorumAsync(NodeAccess.Host, nodes);
+        Assert.Contains("kept", await VmWorld.ZkCliAsync(NodeAccess.Host, nodes[2].Ip, "get", "/upgrade-e2e"), StringComparison.Ordinal);
 
         await VmWorld.ActAsync(admin, clusterId, "cease", new { force = true });
     }

@@ -35,11 +35,19 @@ public sealed class VmServerFixture : IAsyncLifetime
             try
             {
                 System.Diagnostics.Process.GetProcessById(pid).Kill();
+                await System.Diagnostics.Process.GetProcessById(pid).WaitForExitAsync();
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
             {
                 // Already gone.
             }
+        }
+
+        // And the namespaces and host routes a netns runtime of a failed test left.
+        var zones = Path.Combine(dataDirectory, "local");
+        foreach (var zone in Directory.Exists(zones) ? Directory.EnumerateDirectories(zones) : [])
+        {
+            await new Pitrix.Providers.Local.LocalCloud(zone, new Pitrix.Providers.Local.LocalRuntimeOptions()).DeleteAllNamespacesAsync(CancellationToken.None);
         }
     }
 }
@@ -53,11 +61,12 @@ public sealed class VmServerGroup : ICollectionFixture<VmServerFixture>
 
 public static class VmWorld
 {
-    /// <summary>A public local runtime with a zone of its own; returns its id and zone.</summary>
-    public static async Task<(string Id, string Zone)> LocalRuntimeAsync(ApiSession admin)
+    /// <summary>A public local runtime with a zone of its own and the given isolation (loopback or netns); returns its id and zone.</summary>
+    public static async Task<(string Id, string Zone)> LocalRuntimeAsync(ApiSession admin, string isolation = "loopback")
     {
         var zone = ServerFixture.Unique("z");
-        var runtime = await admin.PostAsync("/api/v1/runtimes", new { name = ServerFixture.Unique("local"), provider = "local", zone, visibility = "public" });
+        var labels = new Dictionary<string, string> { ["isolation"] = isolation };
+        var runtime = await admin.PostAsync("/api/v1/runtimes", new { name = ServerFixture.Unique("local"), provider = "local", zone, visibility = "public", labels });
         Assert.True(runtime.Status == HttpStatusCode.Created, runtime.ToString());
         return (runtime.Id, zone);
     }
@@ -104,14 +113,12 @@ public static class VmWorld
             .Select(n => ((string)n!["id"]!, (string)n["private_ip"]!)).ToList();
 
     /// <summary>A ZooKeeper four-letter-word command on a node's client address; null when nothing answers.</summary>
-    public static async Task<string?> FourLetterAsync(string ip, string command)
+    public static async Task<string?> FourLetterAsync(NodeAccess access, string ip, string command)
     {
         try
         {
-            using var client = new TcpClient();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-            await client.ConnectAsync(IPAddress.Parse(ip), 2181, timeout.Token);
-            var stream = client.GetStream();
+            await using var stream = await access.ConnectAsync(ip, 2181, timeout.Token);
             await stream.WriteAsync(Encoding.ASCII.GetBytes(command), timeout.Token);
             using var reader = new StreamReader(stream, Encoding.ASCII);
             return await reader.ReadToEndAsync(timeout.Token);
@@ -123,7 +130,7 @@ public static class VmWorld
     }
 
     /// <summary>Waits until every node answers <c>srvr</c> in a quorum: one leader, the rest followers (a lone server: standalone).</summary>
-    public static async Task<Dictionary<string, string>> WaitForQuorumAsync(IReadOnlyList<(string Id, string Ip)> nodes, TimeSpan? timeout = null)
+    public static async Task<Dictionary<string, string>> WaitForQuorumAsync(NodeAccess access, IReadOnlyList<(string Id, string Ip)> nodes, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(2));
         var modes = new Dictionary<string, string>();
@@ -132,7 +139,7 @@ public static class VmWorld
             modes.Clear();
             foreach (var (_, ip) in nodes)
             {
-                var answer = await FourLetterAsync(ip, "srvr");
+                var answer = await FourLetterAsync(access, ip, "srvr");
                 var mode = answer?.Split('\n').FirstOrDefault(l => l.StartsWith("Mode: ", StringComparison.Ordinal))?["Mode: ".Length..].Trim();
                 modes[ip] = mode ?? "(no answer)";
             }
@@ -150,9 +157,9 @@ public static class VmWorld
     }
 
     /// <summary>Runs Debian's zkCli.sh against one node.</summary>
-    public static async Task<string> ZkCliAsync(string ip, params string[] command)
+    public static async Task<string> ZkCliAsync(NodeAccess access, string ip, params string[] command)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("/usr/share/zookeeper/bin/zkCli.sh") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = access.Command("/usr/share/zookeeper/bin/zkCli.sh");
         start.ArgumentList.Add("-server");
         start.ArgumentList.Add($"{ip}:2181");
         foreach (var part in command)
@@ -166,6 +173,45 @@ public static class VmWorld
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
         return await output + await error;
+    }
+
+    /// <summary>
+    /// Loopback isolation: every node on a loopback address, reached from the host. Netns isolation: every node on
+    /// an address of 198.18.0.0/15 that the host has no route to (a connection fails at once, no packet leaves),
+    /// reached only from inside the network.
+    /// </summary>
+    public static async Task AssertIsolationAsync(string isolation, NodeAccess access, IReadOnlyList<(string Id, string Ip)> nodes)
+    {
+        if (isolation == "loopback")
+        {
+            Assert.Same(NodeAccess.Host, access);
+            Assert.All(nodes, n => Assert.StartsWith("127.", n.Ip));
+            return;
+        }
+
+        Assert.NotNull(access.NamespacePath);
+        var range = IPNetwork.Parse("198.18.0.0/15");
+        foreach (var (_, ip) in nodes)
+        {
+            Assert.True(range.Contains(IPAddress.Parse(ip)), $"{ip} is not in {range}");
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            var refused = await Assert.ThrowsAnyAsync<SocketException>(() => NodeAccess.Host.ConnectAsync(ip, 2181, timeout.Token));
+            Assert.True(refused.SocketErrorCode is SocketError.HostUnreachable or SocketError.NetworkUnreachable, $"from the host, {ip}:2181 gave {refused.SocketErrorCode}, not 'no route'");
+        }
+    }
+
+    /// <summary>After the runtime's last cluster is ceased: no network namespace of the zone and no host route Pitrix added for it is left.</summary>
+    public static async Task AssertNetworkGoneAsync(string zoneRoot, string nodeIp)
+    {
+        Assert.Empty(new Pitrix.Providers.Local.LocalCloud(zoneRoot, new Pitrix.Providers.Local.LocalRuntimeOptions()).FindNamespaces());
+        var start = new System.Diagnostics.ProcessStartInfo("ip", ["route", "show", "proto", "201"]) { RedirectStandardOutput = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var routes = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var address = IPAddress.Parse(nodeIp);
+        Assert.DoesNotContain(
+            routes.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 1 && f[0] == "unreachable").Select(f => f[1]),
+            cidr => IPNetwork.TryParse(cidr, out var range) && range.Contains(address));
     }
 
     /// <summary>Processes whose node root (PITRIX_ROOT) lies under <paramref name="directory"/>.</summary>

@@ -11,6 +11,12 @@ public interface IVmRuntimeProvider
 
     /// <summary>The driver of one runtime; <paramref name="target"/> carries its zone and decrypted credential.</summary>
     ICloudDriver OpenDriver(CloudTarget target);
+
+    /// <summary>
+    /// The address range of the runtime's network when its <c>network.cidr</c> label sets none: a range this
+    /// provider accepts, derived from the runtime id so that runtimes of one zone rarely collide.
+    /// </summary>
+    string DefaultNetworkCidr(CloudTarget target);
 }
 
 /// <summary>One runtime as a driver sees it. <see cref="Secret"/> is the decrypted credential, never logged.</summary>

@@ -45,7 +45,14 @@ public sealed record LocalLaunchRequest(
     IReadOnlyList<string> Arguments,
     IReadOnlyDictionary<string, string> Environment,
     string WorkingDirectory,
-    string LogPath);
+    string LogPath)
+{
+    /// <summary>
+    /// The network namespace to run the agent in, as a path such as <c>/run/netns/NAME</c>; null for the
+    /// launcher's own network.
+    /// </summary>
+    public string? NetworkNamespace { get; init; }
+}
 
 /// <summary>
 /// A process as it is recognized after a restart: its pid and its start time (clock ticks after boot, field 22

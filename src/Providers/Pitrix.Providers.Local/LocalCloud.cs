@@ -67,12 +67,17 @@ public sealed partial class LocalCloud : ICloudDriver
 
     private static readonly IPNetwork Loopback = IPNetwork.Parse("127.0.0.0/8");
 
+    /// <summary>Where networks of namespaces may take their range: RFC 1918, shared (RFC 6598) and benchmarking (RFC 2544) space.</summary>
+    private static readonly IPNetwork[] PrivateRanges =
+        [IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.168.0.0/16"), IPNetwork.Parse("100.64.0.0/10"), IPNetwork.Parse("198.18.0.0/15")];
+
     private static readonly IPAddress Localhost = IPAddress.Parse("127.0.0.1");
 
     private readonly LocalRuntimeOptions _options;
     private readonly IInstanceProcessLauncher _launcher;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly NetnsPlumbing _plumbing;
 
     /// <summary>A local cloud over <paramref name="root"/>, created when missing.</summary>
     /// <param name="root">The zone's directory; every <see cref="LocalCloud"/> over one root sees the same instances.</param>
@@ -80,9 +85,12 @@ public sealed partial class LocalCloud : ICloudDriver
     /// <param name="launcher">How instance processes run. Default: <see cref="SessionProcessLauncher"/>.</param>
     /// <param name="timeProvider">The clock. Default: the system's.</param>
     /// <param name="logger">Where agent starts, restarts and stops are logged. Default: nowhere.</param>
-    public LocalCloud(string root, LocalRuntimeOptions options, IInstanceProcessLauncher? launcher = null, TimeProvider? timeProvider = null, ILogger<LocalCloud>? logger = null)
+    /// <param name="isolation">How networks this cloud makes keep their instances apart; a network keeps the isolation it was made with.</param>
+    public LocalCloud(string root, LocalRuntimeOptions options, IInstanceProcessLauncher? launcher = null, TimeProvider? timeProvider = null, ILogger<LocalCloud>? logger = null, LocalIsolation isolation = LocalIsolation.Loopback)
     {
         Root = Path.GetFullPath(root);
+        Isolation = isolation;
+        _plumbing = new NetnsPlumbing(Root);
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         _launcher = launcher ?? new SessionProcessLauncher(_time);
@@ -93,6 +101,41 @@ public sealed partial class LocalCloud : ICloudDriver
 
     /// <summary>The zone's directory.</summary>
     public string Root { get; }
+
+    /// <summary>The isolation of the networks this cloud makes.</summary>
+    public LocalIsolation Isolation { get; }
+
+    /// <summary>The network namespaces of this zone that exist now (netns isolation), for diagnostics and clean-up.</summary>
+    public IReadOnlyList<string> FindNamespaces() => _plumbing.FindNamespaces();
+
+    /// <summary>
+    /// Removes every network namespace of this zone and the host routes of its networks of namespaces, whatever
+    /// their records say: clean-up after a crash or a test. Processes still in a namespace keep it alive, unnamed.
+    /// </summary>
+    public Task DeleteAllNamespacesAsync(CancellationToken cancellationToken) =>
+        LockedAsync(async () =>
+        {
+            foreach (var network in ReadAll<LocalNetworkRecord>(NetworkStates).Select(n => n.Item).Where(n => n.IsNetns))
+            {
+                await _plumbing.DeleteNetworkAsync(network.NetworkId, IPNetwork.Parse(network.Cidr), cancellationToken);
+            }
+
+            foreach (var name in _plumbing.FindNamespaces())
+            {
+                await NetnsPlumbing.DeleteNamespaceAsync(name, cancellationToken);
+            }
+
+            return 0;
+        }, cancellationToken);
+
+    /// <summary>
+    /// The network namespace an instance's processes run in (netns isolation), as a path for <c>nsenter --net=</c>
+    /// or <c>setns</c>; null for an instance on the host's network. It exists while the instance does.
+    /// </summary>
+    public string? InstanceNamespacePath(string instanceId) =>
+        InstanceById(instanceId) is { Item: var instance } && NetworkById(instance.NetworkId)?.Item is { IsNetns: true }
+            ? NetnsPlumbing.NamespacePath(_plumbing.NamespaceName(instanceId))
+            : null;
 
     /// <summary>How this cloud's instance processes are launched and ended.</summary>
     public IInstanceProcessLauncher Launcher => _launcher;
@@ -123,21 +166,34 @@ public sealed partial class LocalCloud : ICloudDriver
         RequireText(request.Name, "network name");
         if (!IPNetwork.TryParse(request.Cidr, out var range) || range.BaseAddress.AddressFamily != AddressFamily.InterNetwork || range.PrefixLength > 30)
         {
-            throw CloudException.InvalidRequest($"'{request.Cidr}' is not an IPv4 CIDR block of at least 4 addresses (such as 127.77.0.0/24).");
+            throw CloudException.InvalidRequest($"'{request.Cidr}' is not an IPv4 CIDR block of at least 4 addresses (such as {(Isolation == LocalIsolation.Netns ? "198.18.7.0/24" : "127.77.0.0/24")}).");
         }
 
-        if (range.PrefixLength < 8 || !Loopback.Contains(range.BaseAddress) || range.Contains(Localhost))
+        if (Isolation == LocalIsolation.Loopback && (range.PrefixLength < 8 || !Loopback.Contains(range.BaseAddress) || range.Contains(Localhost)))
         {
             throw CloudException.InvalidRequest(
                 $"A local network is a block of loopback addresses inside 127.0.0.0/8 that leaves out 127.0.0.1 (such as 127.77.0.0/24), not '{request.Cidr}'.");
         }
 
-        return LockedAsync(() =>
+        if (Isolation == LocalIsolation.Netns && (range.PrefixLength < 16 || !PrivateRanges.Any(p => p.Contains(range.BaseAddress) && p.PrefixLength <= range.PrefixLength)))
+        {
+            throw CloudException.InvalidRequest(
+                $"A network of namespaces is a private range of at most 65536 addresses inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10 or 198.18.0.0/15 (such as 198.18.7.0/24), not '{request.Cidr}'.");
+        }
+
+        return LockedAsync(async () =>
         {
             var path = KeyPath(NetworkStates, request.IdempotencyKey);
             if (File.Exists(path))
             {
-                return Task.FromResult(ToCloud(Read<LocalNetworkRecord>(path)));
+                var found = Read<LocalNetworkRecord>(path);
+                if (found.IsNetns)
+                {
+                    // Made again after a reboot (namespaces live in /run) or a create killed half-way.
+                    await _plumbing.EnsureNetworkAsync(found.NetworkId, IPNetwork.Parse(found.Cidr), cancellationToken);
+                }
+
+                return ToCloud(found);
             }
 
             if (ReadAll<LocalNetworkRecord>(NetworkStates).Select(n => n.Item).FirstOrDefault(n => Overlap(IPNetwork.Parse(n.Cidr), range)) is { } other)
@@ -151,10 +207,27 @@ public sealed partial class LocalCloud : ICloudDriver
                 IdempotencyKey = request.IdempotencyKey,
                 Name = request.Name,
                 Cidr = range.ToString(),
+                Isolation = Isolation == LocalIsolation.Netns ? "netns" : null,
                 Labels = new(request.Labels),
             };
+            if (network.IsNetns)
+            {
+                if (!Environment.IsPrivilegedProcess)
+                {
+                    throw CloudException.InvalidState("The local runtime's netns isolation makes network namespaces, which needs root; run the server as root or leave the runtime's isolation label out.");
+                }
+
+                if (await NetnsPlumbing.ConflictingHostRoutesAsync(range, cancellationToken) is { Count: > 0 } conflicts)
+                {
+                    throw CloudException.InvalidRequest(
+                        $"The range {range} overlaps this machine's own routes ({string.Join(", ", conflicts)}); choose another with the runtime's network.cidr label.");
+                }
+
+                await _plumbing.EnsureNetworkAsync(network.NetworkId, range, cancellationToken);
+            }
+
             Write(path, network);
-            return Task.FromResult(ToCloud(network));
+            return ToCloud(network);
         }, cancellationToken);
     }
 
@@ -162,11 +235,11 @@ public sealed partial class LocalCloud : ICloudDriver
         LockedAsync(() => Task.FromResult(ToCloud(NetworkById(networkId)?.Item ?? throw CloudException.NotFound("network", networkId))), cancellationToken);
 
     public Task DeleteNetworkAsync(string networkId, CancellationToken cancellationToken) =>
-        LockedAsync(() =>
+        LockedAsync(async () =>
         {
-            if (NetworkById(networkId) is not { Path: var path })
+            if (NetworkById(networkId) is not { Path: var path, Item: var network })
             {
-                return Task.FromResult(0);
+                return 0;
             }
 
             if (ReadAll<LocalInstanceRecord>(InstanceStates).Any(i => i.Item.NetworkId == networkId))
@@ -174,8 +247,13 @@ public sealed partial class LocalCloud : ICloudDriver
                 throw CloudException.InvalidState($"Network '{networkId}' still has instances; terminate them first.");
             }
 
+            if (network.IsNetns)
+            {
+                await _plumbing.DeleteNetworkAsync(networkId, IPNetwork.Parse(network.Cidr), cancellationToken);
+            }
+
             File.Delete(path);
-            return Task.FromResult(0);
+            return 0;
         }, cancellationToken);
 
     public Task<CloudInstance> CreateInstanceAsync(CloudInstanceRequest request, CancellationToken cancellationToken)
@@ -204,6 +282,7 @@ public sealed partial class LocalCloud : ICloudDriver
                     Write(volumePath, volume with { InstanceId = found.InstanceId });
                 }
 
+                await PlumbAgentlessAsync(found, cancellationToken);
                 return ToCloud(await EnsureAgentAsync(path, found, cancellationToken));
             }
 
@@ -265,6 +344,7 @@ public sealed partial class LocalCloud : ICloudDriver
                 Write(volumePath, volume with { InstanceId = instanceId });
             }
 
+            await PlumbAgentlessAsync(instance, cancellationToken);
             return ToCloud(await EnsureAgentAsync(path, instance, cancellationToken));
         }, cancellationToken);
     }
@@ -349,6 +429,8 @@ public sealed partial class LocalCloud : ICloudDriver
                 Write(volumePath, volume with { InstanceId = null });
             }
 
+            // Its namespace, and with it its veth pair, once no process is left in it.
+            await _plumbing.DeleteInstanceAsync(instanceId, cancellationToken);
             var directory = InstanceDirectory(instanceId);
             if (Directory.Exists(directory))
             {
@@ -522,12 +604,45 @@ public sealed partial class LocalCloud : ICloudDriver
             [RootVariable] = root,
             [NodeIpVariable] = instance.PrivateIp,
         };
-        var started = _launcher.Launch(new LocalLaunchRequest(instance.InstanceId, command, arguments, environment, root, AgentLogPath(instance.InstanceId)));
+
+        // In a network of namespaces a node runs inside its own; the frontgate runs on the host, where it dials
+        // Pilot, and listens inside its instance's namespace, where the drones dial it: the network's only way out.
+        var namespacePath = await PlumbAsync(instance, cancellationToken);
+        if (namespacePath is not null && instance.Agent == AgentKinds.Frontgate)
+        {
+            arguments.AddRange(["--listen-netns", namespacePath]);
+        }
+
+        var started = _launcher.Launch(new LocalLaunchRequest(instance.InstanceId, command, arguments, environment, root, AgentLogPath(instance.InstanceId))
+        {
+            NetworkNamespace = instance.Agent == AgentKinds.Node ? namespacePath : null,
+        });
         var running = instance with { AgentPid = started.Pid, AgentStartTime = started.StartTime, AgentStarts = instance.AgentStarts + 1 };
         Write(path, running);
         LogAgentStarted(instance.InstanceId, instance.Agent, started.Pid, running.AgentStarts);
         return running;
     }
+
+    /// <summary>
+    /// Makes the namespace of an instance of a network of namespaces, with its interface on the network's bridge
+    /// (again after a reboot emptied <c>/run/netns</c>), and returns its path; null on a loopback network.
+    /// </summary>
+    private async Task<string?> PlumbAsync(LocalInstanceRecord instance, CancellationToken cancellationToken)
+    {
+        if (NetworkById(instance.NetworkId)?.Item is not { IsNetns: true } network)
+        {
+            return null;
+        }
+
+        var range = IPNetwork.Parse(network.Cidr);
+        await _plumbing.EnsureNetworkAsync(network.NetworkId, range, cancellationToken);
+        await _plumbing.EnsureInstanceAsync(instance.InstanceId, network.NetworkId, range, instance.PrivateIp, cancellationToken);
+        return NetnsPlumbing.NamespacePath(_plumbing.NamespaceName(instance.InstanceId));
+    }
+
+    /// <summary>An instance without an agent gets its namespace at create; one with an agent gets it when the agent starts.</summary>
+    private Task PlumbAgentlessAsync(LocalInstanceRecord instance, CancellationToken cancellationToken) =>
+        instance.Agent is null ? PlumbAsync(instance, cancellationToken) : Task.CompletedTask;
 
     private async Task<T> LockedAsync<T>(Func<Task<T>> action, CancellationToken cancellationToken)
     {

@@ -73,5 +73,10 @@ internal sealed record LocalNetworkRecord
 
     public required string Cidr { get; init; }
 
+    /// <summary><c>netns</c> for a network of namespaces (<see cref="LocalIsolation.Netns"/>); null for loopback addresses.</summary>
+    public string? Isolation { get; init; }
+
     public Dictionary<string, string> Labels { get; init; } = [];
+
+    public bool IsNetns => Isolation == "netns";
 }

@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -43,6 +46,16 @@ public sealed partial class LocalRuntimeProvider(
             return new RuntimeValidationReport(checks);
         }
 
+        var (isolation, isolationError) = LocalIsolationLabel.Parse(context.Labels);
+        if (isolationError is not null)
+        {
+            checks.Add(new RuntimeCheck("isolation", false, isolationError));
+        }
+        else if (isolation == LocalIsolation.Netns)
+        {
+            checks.Add(await CheckNetnsAsync(cancellationToken));
+        }
+
         var directory = Path.Combine(WorkRoot, context.Zone);
         var probe = Path.Combine(directory, $".pitrix-probe-{Guid.NewGuid():N}");
         try
@@ -72,9 +85,51 @@ public sealed partial class LocalRuntimeProvider(
             throw CloudException.InvalidRequest(zoneError);
         }
 
+        var (isolation, isolationError) = LocalIsolationLabel.Parse(target.Labels);
+        if (isolationError is not null)
+        {
+            throw CloudException.InvalidRequest(isolationError);
+        }
+
         return OperatingSystem.IsLinux()
-            ? new LocalCloud(Path.Combine(WorkRoot, target.Zone), options.Value, launcher: null, timeProvider, cloudLogger)
+            ? new LocalCloud(Path.Combine(WorkRoot, target.Zone), options.Value, launcher: null, timeProvider, cloudLogger, isolation)
             : throw CloudException.InvalidState("The local runtime runs instances on Linux only.");
+    }
+
+    /// <summary>
+    /// A /24 derived from the runtime id: in <c>127.64.0.0/10</c> for loopback isolation, in
+    /// <c>198.18.0.0/15</c> (benchmarking space, on no real network) for netns isolation.
+    /// </summary>
+    public string DefaultNetworkCidr(CloudTarget target)
+    {
+        var hash = BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(target.RuntimeId)));
+        return LocalIsolationLabel.Parse(target.Labels).Isolation == LocalIsolation.Netns
+            ? $"198.{18 + (hash % 2)}.{(hash >> 8) % 256}.0/24"
+            : $"127.{64 + (hash % 64)}.{(hash >> 8) % 256}.0/24";
+    }
+
+    /// <summary>Netns isolation needs root, iproute2 and nsenter: a namespace is made and removed to prove it.</summary>
+    private static async Task<RuntimeCheck> CheckNetnsAsync(CancellationToken cancellationToken)
+    {
+        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess)
+        {
+            return new RuntimeCheck("isolation", false, "isolation=netns makes network namespaces, which needs the server to run as root on Linux.");
+        }
+
+        if (!File.Exists("/usr/bin/nsenter") && !File.Exists("/bin/nsenter"))
+        {
+            return new RuntimeCheck("isolation", false, "isolation=netns needs nsenter (util-linux).");
+        }
+
+        try
+        {
+            var name = await NetnsPlumbing.ProbeAsync(cancellationToken);
+            return new RuntimeCheck("isolation", true, $"Made and removed the network namespace {name}.");
+        }
+        catch (CloudException e)
+        {
+            return new RuntimeCheck("isolation", false, $"isolation=netns cannot make network namespaces here: {e.Message}");
+        }
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]

@@ -23,6 +23,8 @@ public sealed class SessionProcessLauncher(TimeProvider? timeProvider = null) : 
 
     private static readonly string[] SetsidPaths = ["/usr/bin/setsid", "/bin/setsid"];
 
+    private static readonly string[] NsenterPaths = ["/usr/bin/nsenter", "/bin/nsenter"];
+
     private static readonly string[] InheritedVariables = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR"];
 
     /// <summary>
@@ -37,11 +39,27 @@ public sealed class SessionProcessLauncher(TimeProvider? timeProvider = null) : 
     {
         var setsid = SetsidPaths.FirstOrDefault(File.Exists)
             ?? throw CloudException.InvalidState("The local runtime needs setsid (util-linux) to start agents; neither /usr/bin/setsid nor /bin/setsid exists.");
-        var start = new ProcessStartInfo(setsid)
+        string? nsenter = null;
+        if (request.NetworkNamespace is not null)
+        {
+            nsenter = NsenterPaths.FirstOrDefault(File.Exists)
+                ?? throw CloudException.InvalidState("The local runtime needs nsenter (util-linux) to start agents in network namespaces; neither /usr/bin/nsenter nor /bin/nsenter exists.");
+        }
+
+        var start = new ProcessStartInfo(nsenter ?? setsid)
         {
             UseShellExecute = false,
             WorkingDirectory = request.WorkingDirectory,
         };
+
+        // nsenter enters the namespace and execs setsid in place, as setsid execs the shell and the shell the
+        // agent, so the pid started is the agent's.
+        if (nsenter is not null)
+        {
+            start.ArgumentList.Add("--net=" + request.NetworkNamespace);
+            start.ArgumentList.Add("--");
+            start.ArgumentList.Add(setsid);
+        }
 
         // setsid execs in place when its caller leads no process group (so the pid is the agent's); --wait
         // keeps it, should it have to fork, alive exactly as long as the agent, so the pid still tells.
