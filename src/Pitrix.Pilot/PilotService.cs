@@ -18,15 +18,17 @@ public sealed partial class PilotService : Pitrix.Agent.Protocol.V1.Pilot.PilotB
     private readonly FrontgateRegistry _registry;
     private readonly PilotStore _store;
     private readonly EnrollmentRelay _relay;
+    private readonly CommandResultWriter _results;
     private readonly PilotOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<PilotService> _logger;
 
-    internal PilotService(FrontgateRegistry registry, PilotStore store, EnrollmentRelay relay, IOptions<PilotOptions> options, TimeProvider time, ILogger<PilotService> logger)
+    internal PilotService(FrontgateRegistry registry, PilotStore store, EnrollmentRelay relay, CommandResultWriter results, IOptions<PilotOptions> options, TimeProvider time, ILogger<PilotService> logger)
     {
         _registry = registry;
         _store = store;
         _relay = relay;
+        _results = results;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -100,7 +102,7 @@ public sealed partial class PilotService : Pitrix.Agent.Protocol.V1.Pilot.PilotB
 
                 break;
             case FrontgateMessage.BodyOneofCase.CommandResult:
-                await _store.SaveCommandResultAsync(frontgateId, message.CommandResult, cancellationToken);
+                await _results.EnqueueAsync(connection, message.CommandResult, cancellationToken);
                 break;
             case FrontgateMessage.BodyOneofCase.NodeHealth:
                 await _store.SaveNodeHealthAsync(frontgateId, message.NodeHealth, cancellationToken);

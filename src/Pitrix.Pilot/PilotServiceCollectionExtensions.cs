@@ -49,10 +49,13 @@ public static class PilotServiceCollectionExtensions
         services.AddSingleton<PilotStore>();
         services.AddSingleton<PilotEndpoint>();
         services.AddSingleton<EnrollmentRelay>();
+        services.AddSingleton<CommandResultWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<CommandResultWriter>());
         services.AddSingleton(sp => new PilotService(
             sp.GetRequiredService<FrontgateRegistry>(),
             sp.GetRequiredService<PilotStore>(),
             sp.GetRequiredService<EnrollmentRelay>(),
+            sp.GetRequiredService<CommandResultWriter>(),
             sp.GetRequiredService<IOptions<PilotOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<PilotService>>()));

@@ -64,27 +64,61 @@ internal sealed partial class PilotStore(IServiceScopeFactory scopes, CommandRes
     }
 
     /// <summary>Stores a command result unless one is stored for the node and task already (the first report wins). False when the report was refused or a duplicate.</summary>
-    public async Task<bool> SaveCommandResultAsync(string frontgateId, CommandResult result, CancellationToken cancellationToken)
+    public async Task<bool> SaveCommandResultAsync(string frontgateId, CommandResult result, CancellationToken cancellationToken) =>
+        (await SaveCommandResultsAsync([(frontgateId, result)], cancellationToken))[0];
+
+    /// <summary>
+    /// Stores command results in one transaction, each unless one is stored for its node and task already (the
+    /// first report wins) or its frontgate does not speak for its node. Returns, per report, whether it was stored.
+    /// </summary>
+    public async Task<IReadOnlyList<bool>> SaveCommandResultsAsync(IReadOnlyList<(string FrontgateId, CommandResult Result)> reports, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(result.TaskId) || result.TaskId.Length > 160)
+        var stored = new bool[reports.Count];
+        var valid = new List<int>(reports.Count);
+        for (var i = 0; i < reports.Count; i++)
         {
-            Log.ReportRefused(logger, frontgateId, "command_result", result.NodeId, "the task id is empty or longer than 160 characters");
-            return false;
+            var (frontgateId, result) = reports[i];
+            if (string.IsNullOrEmpty(result.TaskId) || result.TaskId.Length > 160)
+            {
+                Log.ReportRefused(logger, frontgateId, "command_result", result.NodeId, "the task id is empty or longer than 160 characters");
+            }
+            else
+            {
+                valid.Add(i);
+            }
+        }
+
+        if (valid.Count == 0)
+        {
+            return stored;
         }
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
-        var node = await OwnedNodeAsync(db, frontgateId, result.NodeId, "command_result", cancellationToken);
-        if (node is null)
-        {
-            return false;
-        }
-
+        var nodeIds = valid.Select(i => reports[i].Result.NodeId).Where(id => id.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        var taskIds = valid.Select(i => reports[i].Result.TaskId).Distinct(StringComparer.Ordinal).ToList();
+        var nodes = await db.AgentNodes.Where(n => nodeIds.Contains(n.NodeId)).ToDictionaryAsync(n => n.NodeId, StringComparer.Ordinal, cancellationToken);
+        var existing = (await db.AgentCommandResults.Where(r => nodeIds.Contains(r.NodeId) && taskIds.Contains(r.TaskId)).Select(r => new { r.NodeId, r.TaskId }).ToListAsync(cancellationToken))
+            .Select(r => (r.NodeId, r.TaskId))
+            .ToHashSet();
         var now = time.GetUtcNow();
-        node.LastSeenAt = now;
-        var stored = false;
-        if (!await db.AgentCommandResults.AnyAsync(r => r.NodeId == result.NodeId && r.TaskId == result.TaskId, cancellationToken))
+        var added = new List<int>();
+        foreach (var i in valid)
         {
+            var (frontgateId, result) = reports[i];
+            if (!nodes.TryGetValue(result.NodeId, out var node) || node.FrontgateId != frontgateId)
+            {
+                Log.ReportRefused(logger, frontgateId, "command_result", result.NodeId, "the node did not enroll through this frontgate");
+                continue;
+            }
+
+            node.LastSeenAt = now;
+            if (!existing.Add((result.NodeId, result.TaskId)))
+            {
+                Log.DuplicateResult(logger, frontgateId, result.NodeId, result.TaskId);
+                continue;
+            }
+
             db.AgentCommandResults.Add(new AgentCommandRecord
             {
                 NodeId = result.NodeId,
@@ -100,7 +134,7 @@ internal sealed partial class PilotStore(IServiceScopeFactory scopes, CommandRes
                 ErrorMessage = NullIfEmpty(Truncate(result.ErrorMessage, 2048)),
                 ReceivedAt = now,
             });
-            stored = true;
+            added.Add(i);
         }
 
         try
@@ -109,17 +143,26 @@ internal sealed partial class PilotStore(IServiceScopeFactory scopes, CommandRes
         }
         catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
-            // Another stream (or server) stored the same report between the check and the insert; theirs stands.
-            stored = false;
+            // Another stream (or server) stored one of them between the check and the insert; theirs stands.
+            // Alone, this report is a duplicate; in a batch, each is stored on its own so the others still land.
+            if (reports.Count == 1)
+            {
+                Log.DuplicateResult(logger, reports[0].FrontgateId, reports[0].Result.NodeId, reports[0].Result.TaskId);
+                return stored;
+            }
+
+            foreach (var i in valid)
+            {
+                stored[i] = await SaveCommandResultAsync(reports[i].FrontgateId, reports[i].Result, cancellationToken);
+            }
+
+            return stored;
         }
 
-        if (stored)
+        foreach (var i in added)
         {
-            signals.Stored(result.NodeId, result.TaskId);
-        }
-        else
-        {
-            Log.DuplicateResult(logger, frontgateId, result.NodeId, result.TaskId);
+            stored[i] = true;
+            signals.Stored(reports[i].Result.NodeId, reports[i].Result.TaskId);
         }
 
         return stored;

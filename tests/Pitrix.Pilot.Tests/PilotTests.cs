@@ -145,13 +145,38 @@ public abstract class PilotTests(ServerFixture fixture)
 
         await frontgate.SendAsync(new FrontgateMessage { CommandResult = Result(nodeId, "tk-1", exitCode: 0, stdout: "first", stderr: "") });
         await frontgate.SendAsync(new FrontgateMessage { CommandResult = Result(nodeId, "tk-1", exitCode: 1, stdout: "second", stderr: "") });
+        await frontgate.SendAsync(new FrontgateMessage { CommandResult = Result(nodeId, "tk-2", exitCode: 0, stdout: "later", stderr: "") });
 
-        // The stream is handled in order: once a later ping is answered, both reports were handled.
-        Assert.True((await Network.PingAsync(frontgate.Id, null, CancellationToken.None)).IsSuccess);
+        // Results are stored in the order they arrived: once the later task's is stored, both reports were handled.
+        Assert.NotNull(await Network.WaitForCommandResultAsync(nodeId, "tk-2", TimeSpan.FromSeconds(10), CancellationToken.None));
         var result = await Network.WaitForCommandResultAsync(nodeId, "tk-1", TimeSpan.Zero, CancellationToken.None);
         Assert.Equal((0, "first"), (result!.ExitCode, result.StdoutTail));
         await using var scope = Server.Services.CreateAsyncScope();
-        Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<PitrixDbContext>().AgentCommandResults.CountAsync(r => r.NodeId == nodeId));
+        Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<PitrixDbContext>().AgentCommandResults.CountAsync(r => r.NodeId == nodeId && r.TaskId == "tk-1"));
+    }
+
+    [Fact]
+    public async Task CommandResults_ArrivingTogether_AreAllStored_FirstReportOfEachWins()
+    {
+        await using var frontgate = await TestFrontgate.StartAsync(Server, ServerFixture.Unique("fg"));
+        var nodeId = ServerFixture.Unique("nd");
+        using var node = await frontgate.EnrollNodeAsync(Server, nodeId);
+
+        // Sixty results back to back, each task reported twice (stored together in few transactions).
+        for (var i = 0; i < 60; i++)
+        {
+            await frontgate.SendAsync(new FrontgateMessage { CommandResult = Result(nodeId, $"tk-{i}", exitCode: 0, stdout: $"first-{i}", stderr: "") });
+            await frontgate.SendAsync(new FrontgateMessage { CommandResult = Result(nodeId, $"tk-{i}", exitCode: 1, stdout: "again", stderr: "") });
+        }
+
+        for (var i = 0; i < 60; i++)
+        {
+            var result = await Network.WaitForCommandResultAsync(nodeId, $"tk-{i}", TimeSpan.FromSeconds(10), CancellationToken.None);
+            Assert.Equal((0, $"first-{i}"), (result!.ExitCode, result.StdoutTail));
+        }
+
+        await using var scope = Server.Services.CreateAsyncScope();
+        Assert.Equal(60, await scope.ServiceProvider.GetRequiredService<PitrixDbContext>().AgentCommandResults.CountAsync(r => r.NodeId == nodeId));
     }
 
     [Fact]
@@ -166,6 +191,9 @@ public abstract class PilotTests(ServerFixture fixture)
         await other.SendAsync(new FrontgateMessage { NodeHealth = new NodeHealth { NodeId = nodeId, State = HealthState.Healthy, CheckedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow) } });
         Assert.True((await Network.PingAsync(other.Id, null, CancellationToken.None)).IsSuccess);
 
+        // Results are stored in the order they were queued: once the owner's later one is stored, the forged one was handled.
+        await owner.SendAsync(new FrontgateMessage { CommandResult = Result(nodeId, "tk-2", exitCode: 0, stdout: "real", stderr: "") });
+        Assert.NotNull(await Network.WaitForCommandResultAsync(nodeId, "tk-2", TimeSpan.FromSeconds(10), CancellationToken.None));
         Assert.Null(await Network.WaitForCommandResultAsync(nodeId, "tk-1", TimeSpan.Zero, CancellationToken.None));
         Assert.Empty(await Network.GetNodeHealthAsync([nodeId], CancellationToken.None));
     }
