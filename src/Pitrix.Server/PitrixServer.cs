@@ -7,6 +7,7 @@ using Pitrix.Engine;
 using Pitrix.Packages.Helm;
 using Pitrix.Persistence;
 using Pitrix.Pilot;
+using Pitrix.Providers.Kubernetes;
 using Pitrix.Providers.Local;
 
 namespace Pitrix.Server;
@@ -122,6 +123,7 @@ public static class PitrixServer
         services.AddPitrixPersistence(databaseOptions);
         services.AddPitrixApi(dataDirectory);
         services.AddLocalProvider();
+        services.AddKubernetesProvider();
         services.AddHelm();
         services.AddPitrixCatalog(builder.Configuration);
         if (serverOptions.RoleSet.Contains("indexer"))
