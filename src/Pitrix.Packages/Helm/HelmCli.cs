@@ -52,7 +52,13 @@ public sealed class HelmCli(string helmPath, TimeSpan? defaultTimeout = null)
         return exitCode == 0 ? stdout.Trim() : throw new PackageException("helm.unavailable", stderr.Trim());
     }
 
-    private async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs helm with <paramref name="args"/> (an argv list, never a shell) and returns its exit code and output.
+    /// <paramref name="kubeconfigPath"/> is the only kubeconfig helm sees (none: <c>/dev/null</c>); its own
+    /// configuration, cache and data directories are Pitrix's, never the user's. On timeout or cancellation the
+    /// whole helm process tree is killed.
+    /// </summary>
+    public async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, TimeSpan timeout, CancellationToken cancellationToken, string? kubeconfigPath = null)
     {
         var start = new ProcessStartInfo(HelmPath)
         {
@@ -70,7 +76,7 @@ public sealed class HelmCli(string helmPath, TimeSpan? defaultTimeout = null)
         start.Environment["HELM_CONFIG_HOME"] = Path.Combine(home, "config");
         start.Environment["HELM_CACHE_HOME"] = Path.Combine(home, "cache");
         start.Environment["HELM_DATA_HOME"] = Path.Combine(home, "data");
-        start.Environment["KUBECONFIG"] = "/dev/null";
+        start.Environment["KUBECONFIG"] = kubeconfigPath ?? "/dev/null";
 
         Process process;
         try
