@@ -7,6 +7,7 @@ using Pitrix.Engine;
 using Pitrix.Packages.Helm;
 using Pitrix.Persistence;
 using Pitrix.Pilot;
+using Pitrix.AppFormats.Helm;
 using Pitrix.Providers.Kubernetes;
 using Pitrix.Providers.Local;
 
@@ -133,9 +134,11 @@ public static class PitrixServer
 
         services.AddClusters(builder.Configuration);
         services.AddVmClusterFormat();
+        services.AddHelmFormat();
         if (serverOptions.RoleSet.Contains("engine"))
         {
             services.AddEngine(builder.Configuration);
+            services.AddHelmTasks();
             services.AddLocalAgentSupervisor();
         }
 

