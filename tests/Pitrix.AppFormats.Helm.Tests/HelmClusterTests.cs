@@ -64,7 +64,7 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         using var client = new k8s.Kubernetes(Kubeconfigs.Load(kube.AdminKubeconfig, null));
 
         // Installed: an ordinary release helm lists, its objects in the API server; not active while unready.
-        await EventuallyAsync(async () => await DeploymentAsync(client, ns, deploymentName) is not null, "the release's Deployment");
+        await KubeActors.EventuallyAsync(async () => await KubeActors.DeploymentAsync(client, ns, deploymentName) is not null, "the release's Deployment");
         var releases = new HelmReleases(new HelmCli(HelmReleasesTests.HelmPath()));
         var target = new HelmTarget(kube.AdminKubeconfig, null, ns);
         Assert.Equal("deployed", (await releases.StatusAsync(target, release, CancellationToken.None))?.Status);
@@ -72,15 +72,15 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         Assert.Equal("pending", (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["cluster"]!["status"]);
         Assert.Null((await admin.GetAsync($"/api/v1/jobs/{jobId}")).Body!["job"]!["finished_at"]);
 
-        await ActAsTheDeploymentControllerAsync(client, ns, deploymentName);
+        await KubeActors.ActAsTheDeploymentControllerAsync(client, ns, deploymentName);
         await WaitForJobAsync(admin, clusterId, jobId);
         Assert.Equal("active", (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["cluster"]!["status"]);
 
         // Update the values: a new revision with two replicas; active again once they are ready.
         var changed = await admin.PostAsync($"/api/v1/clusters/{clusterId}:update_config", new { values = new JsonObject { ["replicaCount"] = 2 } });
         Assert.True(changed.Status == HttpStatusCode.Accepted, changed.ToString());
-        await EventuallyAsync(async () => (await DeploymentAsync(client, ns, deploymentName))?.Spec.Replicas == 2, "two replicas asked");
-        await ActAsTheDeploymentControllerAsync(client, ns, deploymentName);
+        await KubeActors.EventuallyAsync(async () => (await KubeActors.DeploymentAsync(client, ns, deploymentName))?.Spec.Replicas == 2, "two replicas asked");
+        await KubeActors.ActAsTheDeploymentControllerAsync(client, ns, deploymentName);
         await WaitForJobAsync(admin, clusterId, changed.Id);
         var history = await releases.HistoryAsync(target, release, CancellationToken.None);
         Assert.Equal([1, 2], history.Select(r => r.Revision));
@@ -93,41 +93,77 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         await WaitForJobAsync(admin, clusterId, ceased.Id);
         Assert.Equal("ceased", (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["cluster"]!["status"]);
         Assert.Null(await releases.StatusAsync(target, release, CancellationToken.None));
-        Assert.Null(await DeploymentAsync(client, ns, deploymentName));
+        Assert.Null(await KubeActors.DeploymentAsync(client, ns, deploymentName));
     }
 
-    private static async Task<V1Deployment?> DeploymentAsync(k8s.Kubernetes client, string ns, string name)
+    [Fact]
+    public async Task Helm_killed_mid_upgrade_fails_that_job_and_the_next_action_repairs_the_release_without_a_manual_step()
     {
-        try
-        {
-            return await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns);
-        }
-        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
+        using var admin = await Server.LoginAdminAsync();
+        var (versionId, chartName) = await ReleaseChartAsync(admin, KubeActors.AddBlockingHook);
+        var (runtimeId, ns) = await RuntimeAsync(admin);
+        var created = await admin.PostAsync("/api/v1/clusters", new { name = ServerFixture.Unique("web"), app_version_id = versionId, runtime_id = runtimeId });
+        Assert.True(created.Status == HttpStatusCode.Accepted, created.ToString());
+        var clusterId = (string)created.Body!["cluster"]!["id"]!;
+        var release = HelmFormat.ReleaseName(clusterId);
+        var deploymentName = $"{release}-{chartName}";
+        using var client = new k8s.Kubernetes(Kubeconfigs.Load(kube.AdminKubeconfig, null));
+        await KubeActors.EventuallyAsync(async () => await KubeActors.DeploymentAsync(client, ns, deploymentName) is not null, "the release's Deployment");
+        await KubeActors.ActAsTheDeploymentControllerAsync(client, ns, deploymentName);
+        await WaitForJobAsync(admin, clusterId, (string)created.Body["job"]!["id"]!);
+
+        // An upgrade whose pre-upgrade hook never completes: helm blocks, the release pending-upgrade; helm is killed.
+        var blocked = await admin.PostAsync($"/api/v1/clusters/{clusterId}:update_config", new { values = new JsonObject { ["migrate"] = true } });
+        Assert.True(blocked.Status == HttpStatusCode.Accepted, blocked.ToString());
+        var releases = new HelmReleases(new HelmCli(HelmReleasesTests.HelmPath()));
+        var target = new HelmTarget(kube.AdminKubeconfig, null, ns);
+        await KubeActors.EventuallyAsync(async () => (await releases.StatusAsync(target, release, CancellationToken.None))?.Status == "pending-upgrade", "helm in the middle of the upgrade");
+        var helm = Assert.Single(KubeActors.HelmProcessesOf(release));
+        KubeActors.Kill(helm);
+        var failed = await WaitForJobAsync(admin, clusterId, blocked.Id, expect: "failed");
+        Assert.Equal("pending-upgrade", (await releases.StatusAsync(target, release, CancellationToken.None))?.Status);
+        Assert.Contains("helm.", failed["job"]!["error_code"]?.ToString() ?? failed.ToJsonString(), StringComparison.Ordinal);
+
+        // The next action repairs the release first (rolled back to the last deployed revision), then does its own work.
+        var next = await admin.PostAsync($"/api/v1/clusters/{clusterId}:update_config", new { values = new JsonObject { ["migrate"] = false, ["replicaCount"] = 2 } });
+        Assert.True(next.Status == HttpStatusCode.Accepted, next.ToString());
+        await KubeActors.EventuallyAsync(async () => (await KubeActors.DeploymentAsync(client, ns, deploymentName))?.Spec.Replicas == 2, "two replicas asked");
+        await KubeActors.ActAsTheDeploymentControllerAsync(client, ns, deploymentName);
+        var done = await WaitForJobAsync(admin, clusterId, next.Id);
+        Assert.Contains("rolled back to revision 1", done.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal("active", (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["cluster"]!["status"]);
+        Assert.Equal("deployed", (await releases.StatusAsync(target, release, CancellationToken.None))?.Status);
+
+        var ceased = await admin.PostAsync($"/api/v1/clusters/{clusterId}:cease", new { force = true });
+        await WaitForJobAsync(admin, clusterId, ceased.Id);
     }
 
-    /// <summary>ACTS AS THE KUBELET AND DEPLOYMENT CONTROLLER (none runs here): reports every replica of the current generation ready.</summary>
-    private static async Task ActAsTheDeploymentControllerAsync(k8s.Kubernetes client, string ns, string name)
+    private static async Task<(string VersionId, string ChartName)> ReleaseChartAsync(ApiSession admin, Action<string>? edit = null)
     {
-        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns);
-        var replicas = deployment.Spec.Replicas ?? 1;
-        var status = new JsonObject
+        var repo = await admin.PostAsync("/api/v1/repos", new { name = ServerFixture.Unique("charts"), visibility = "public", providers = new[] { "kubernetes" } });
+        Assert.True(repo.Status == HttpStatusCode.Created, repo.ToString());
+        var (chartName, archive) = await SamplePackages.BuildChartAsync(edit: edit);
+        var uploaded = await admin.UploadAsync("/api/v1/apps", archive, fields: new Dictionary<string, string> { ["repo_id"] = repo.Id });
+        Assert.True(uploaded.Status == HttpStatusCode.Created, uploaded.ToString());
+        foreach (var step in new[] { "submit", "review", "pass", "release" })
         {
-            ["status"] = new JsonObject
-            {
-                ["observedGeneration"] = deployment.Metadata.Generation,
-                ["replicas"] = replicas,
-                ["updatedReplicas"] = replicas,
-                ["readyReplicas"] = replicas,
-                ["availableReplicas"] = replicas,
-            },
-        };
-        await client.AppsV1.PatchNamespacedDeploymentStatusAsync(new V1Patch(status.ToJsonString(), V1Patch.PatchType.MergePatch), name, ns);
+            Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/v1/app_versions/{uploaded.Id}:{step}")).Status);
+        }
+
+        return (uploaded.Id, chartName);
     }
 
-    private static async Task WaitForJobAsync(ApiSession session, string clusterId, string jobId)
+    private async Task<(string RuntimeId, string Namespace)> RuntimeAsync(ApiSession admin)
+    {
+        var ns = $"apps-{Guid.NewGuid():N}"[..16];
+        var credential = await admin.PostAsync("/api/v1/credentials", new { name = ServerFixture.Unique("kube"), provider = "kubernetes", secret = kube.AdminKubeconfig });
+        Assert.True(credential.Status == HttpStatusCode.Created, credential.ToString());
+        var runtime = await admin.PostAsync("/api/v1/runtimes", new { name = ServerFixture.Unique("k8s"), provider = "kubernetes", zone = ns, credential_id = credential.Id });
+        Assert.True(runtime.Status == HttpStatusCode.Created, runtime.ToString());
+        return (runtime.Id, ns);
+    }
+
+    private static async Task<JsonNode> WaitForJobAsync(ApiSession session, string clusterId, string jobId, string expect = "succeeded")
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (DateTime.UtcNow < deadline)
@@ -136,29 +172,13 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
             var cluster = (await session.GetAsync($"/api/v1/clusters/{clusterId}")).Body!;
             if (job["job"]!["finished_at"] is not null && (string?)cluster["cluster"]!["transition"]?["job_id"] != jobId)
             {
-                Assert.True((string?)job["job"]!["status"] == "succeeded", job.ToJsonString());
-                return;
+                Assert.True((string?)job["job"]!["status"] == expect, job.ToJsonString());
+                return job;
             }
 
             await Task.Delay(250);
         }
 
         throw new TimeoutException($"Job {jobId} did not finish: {(await session.GetAsync($"/api/v1/jobs/{jobId}")).Text}");
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException($"Timed out waiting for {what}.");
     }
 }

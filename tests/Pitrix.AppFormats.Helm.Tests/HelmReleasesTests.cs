@@ -130,6 +130,34 @@ public sealed class HelmReleasesTests(KubeApiServer kube)
     }
 
     [Fact]
+    public async Task HelmKilledMidUpgrade_LeavesItPending_RepairRollsBack_AndTheNextUpgradeWorks()
+    {
+        var target = Target();
+        var chart = KubeActors.ChartWithBlockingHook();
+        try
+        {
+            await _helm.InstallAsync(target, "web", chart, null, CancellationToken.None);
+
+            // The upgrade blocks on its pre-upgrade hook; cancelling it kills the helm process in the middle.
+            using var interrupt = new CancellationTokenSource();
+            var upgrading = _helm.UpgradeAsync(target, "web", chart, "migrate: true\n", interrupt.Token);
+            await KubeActors.EventuallyAsync(async () => (await _helm.StatusAsync(target, "web", CancellationToken.None))?.Status == "pending-upgrade", "the upgrade under way");
+            Assert.Single(KubeActors.HelmProcessesOf("web"));
+            await interrupt.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => upgrading);
+            Assert.Empty(KubeActors.HelmProcessesOf("web"));
+            Assert.Equal("pending-upgrade", (await _helm.StatusAsync(target, "web", CancellationToken.None))?.Status);
+
+            Assert.Contains("rolled back to revision 1", await _helm.RepairAsync(target, "web", CancellationToken.None), StringComparison.Ordinal);
+            Assert.Equal("deployed", (await _helm.UpgradeAsync(target, "web", chart, "replicaCount: 2\n", CancellationToken.None)).Status);
+        }
+        finally
+        {
+            Directory.Delete(chart, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task InterruptedFirstInstall_IsUninstalledByRepair_SoTheNameCanBeInstalledAgain()
     {
         var target = Target();
@@ -171,26 +199,7 @@ public sealed class HelmReleasesTests(KubeApiServer kube)
         return await ReleaseReadiness.EvaluateAsync(client, await _helm.ManifestAsync(target, release, CancellationToken.None), target.Namespace, CancellationToken.None);
     }
 
-    /// <summary>ACTS AS THE KUBELET AND DEPLOYMENT CONTROLLER (none runs here): reports every replica of the current generation ready.</summary>
-    private static async Task ActAsTheDeploymentControllerAsync(k8s.Kubernetes client, string ns, string name)
-    {
-        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns);
-        var replicas = deployment.Spec.Replicas ?? 1;
-        var patch = new V1Patch(
-            new JsonObject
-            {
-                ["status"] = new JsonObject
-                {
-                    ["observedGeneration"] = deployment.Metadata.Generation,
-                    ["replicas"] = replicas,
-                    ["updatedReplicas"] = replicas,
-                    ["readyReplicas"] = replicas,
-                    ["availableReplicas"] = replicas,
-                },
-            }.ToJsonString(),
-            V1Patch.PatchType.MergePatch);
-        await client.AppsV1.PatchNamespacedDeploymentStatusAsync(patch, name, ns);
-    }
+    private static Task ActAsTheDeploymentControllerAsync(k8s.Kubernetes client, string ns, string name) => KubeActors.ActAsTheDeploymentControllerAsync(client, ns, name);
 
     /// <summary>Rewrites the newest release record (a Secret: base64 of gzip of JSON) with another status, as an interrupted helm leaves it.</summary>
     private static async Task MarkLatestRevisionAsync(k8s.Kubernetes client, string ns, string release, string status)

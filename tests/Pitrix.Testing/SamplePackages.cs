@@ -7,19 +7,12 @@ namespace Pitrix.Testing;
 public static class SamplePackages
 {
     /// <summary>The Helm chart <c>samples/charts/{chart}</c> packaged with a chosen name and version (Chart.yaml rewritten).</summary>
-    public static async Task<(string Name, byte[] Archive)> BuildChartAsync(string chart = "hello-web", string version = "0.1.0", string? name = null)
+    public static async Task<(string Name, byte[] Archive)> BuildChartAsync(string chart = "hello-web", string version = "0.1.0", string? name = null, Action<string>? edit = null)
     {
-        var source = RepoFiles.Path("samples", "charts", chart);
-        var work = Directory.CreateTempSubdirectory("pitrix-chart-").FullName;
+        var work = CopyTree(RepoFiles.Path("samples", "charts", chart), "pitrix-chart-");
         try
         {
-            foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-            {
-                var target = Path.Combine(work, Path.GetRelativePath(source, file));
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Copy(file, target);
-            }
-
+            edit?.Invoke(work);
             name ??= ServerFixture.Unique(chart);
             var chartYaml = Path.Combine(work, "Chart.yaml");
             var lines = (await File.ReadAllLinesAsync(chartYaml))
@@ -36,17 +29,9 @@ public static class SamplePackages
 
     public static async Task<(string Name, byte[] Archive)> BuildAsync(string sample = "zookeeper", string version = "1.0.0", string? name = null, Action<string>? edit = null)
     {
-        var source = RepoFiles.Path("samples", "vmcluster", sample);
-        var work = Directory.CreateTempSubdirectory("pitrix-pkg-").FullName;
+        var work = CopyTree(RepoFiles.Path("samples", "vmcluster", sample), "pitrix-pkg-");
         try
         {
-            foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-            {
-                var target = Path.Combine(work, Path.GetRelativePath(source, file));
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Copy(file, target);
-            }
-
             name ??= ServerFixture.Unique(sample);
             var metadataPath = Path.Combine(work, "package.json");
             var metadata = JsonNode.Parse(await File.ReadAllTextAsync(metadataPath))!;
@@ -61,5 +46,19 @@ public static class SamplePackages
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    /// <summary>A copy of <paramref name="source"/> in a new temporary directory; the caller deletes it.</summary>
+    public static string CopyTree(string source, string prefix)
+    {
+        var work = Directory.CreateTempSubdirectory(prefix).FullName;
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(work, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        return work;
     }
 }
