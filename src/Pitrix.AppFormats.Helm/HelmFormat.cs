@@ -115,8 +115,18 @@ public sealed class HelmFormat : IAppFormat
                 tasks = Then(Input("upgrade", target, withValues: true));
                 break;
             case ClusterAction.Rollback:
-                tasks = Then(Input("rollback"));
+            {
+                // Back to the newest earlier revision of the version rolled back to (its chart), as helm keeps it.
+                var input = Input("rollback");
+                if (request.Target?.Spec is { } targetSpec && JsonNode.Parse(targetSpec) is JsonObject spec)
+                {
+                    input["chart"] = $"{spec["chart"]}-{spec["chart_version"]}";
+                }
+
+                tasks = Then(input);
                 break;
+            }
+
             case ClusterAction.Recover:
                 tasks = Then(Input("recover"));
                 break;

@@ -32,8 +32,9 @@ public sealed class HelmReleaseException(string code, string message, int exitCo
 }
 
 /// <summary>
-/// A release as <c>helm status</c> shows it; <see cref="Status"/> is deployed, failed, pending-install,
-/// pending-upgrade, pending-rollback, uninstalling, uninstalled or superseded.
+/// A release as helm shows it; <see cref="Status"/> is deployed, failed, pending-install, pending-upgrade,
+/// pending-rollback, uninstalling, uninstalled or superseded. <see cref="Chart"/> (name-version) is filled from
+/// install and upgrade, whose output carries the chart; <c>helm status</c> leaves it empty (history has it).
 /// </summary>
 public sealed record HelmReleaseInfo(string Name, string Namespace, int Revision, string Status, string Chart, string? AppVersion, string? Description);
 

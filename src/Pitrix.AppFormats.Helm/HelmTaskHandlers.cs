@@ -140,7 +140,7 @@ public sealed class HelmReleaseHandler(HelmRuntimeContext runtimes, HelmReleases
             {
                 "install" => await InstallAsync(target, release, input, cancellationToken),
                 "upgrade" => await UpgradeAsync(target, release, input, cancellationToken),
-                "rollback" => await RollbackAsync(target, release, (int?)input["revision"], cancellationToken),
+                "rollback" => await RollbackAsync(target, release, (int?)input["revision"], (string?)input["chart"], cancellationToken),
                 "recover" => await RecoverAsync(target, release, cancellationToken),
                 "uninstall" => await UninstallAsync(target, release, keepHistory: true, cancellationToken),
                 "purge" => await UninstallAsync(target, release, keepHistory: false, cancellationToken),
@@ -176,11 +176,14 @@ public sealed class HelmReleaseHandler(HelmRuntimeContext runtimes, HelmReleases
         return $"upgraded release {release}: revision {upgraded.Revision}, {upgraded.Chart}, {upgraded.Status}";
     }
 
-    private async Task<string> RollbackAsync(HelmTarget target, string release, int? revision, CancellationToken cancellationToken)
+    private async Task<string> RollbackAsync(HelmTarget target, string release, int? revision, string? chart, CancellationToken cancellationToken)
     {
         var history = await helm.HistoryAsync(target, release, cancellationToken);
         var current = (history.Count > 0 ? history[^1] : null) ?? throw new HelmReleaseException(HelmReleaseException.NotFound, $"Release {release} has no revisions.");
-        var to = revision ?? history.LastOrDefault(r => r.Revision < current.Revision && r.Status is "superseded" or "deployed")?.Revision
+        var earlier = history.Where(r => r.Revision < current.Revision && r.Status is "superseded" or "deployed").ToList();
+        var to = revision
+            ?? (chart is null ? null : earlier.LastOrDefault(r => r.Chart == chart)?.Revision)
+            ?? (earlier.Count > 0 ? earlier[^1].Revision : (int?)null)
             ?? throw new HelmReleaseException("helm.no_previous_revision", $"Release {release} has no revision before {current.Revision} to roll back to.");
         if (history.All(r => r.Revision != to))
         {

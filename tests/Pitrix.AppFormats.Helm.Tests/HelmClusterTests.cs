@@ -138,19 +138,88 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         await WaitForJobAsync(admin, clusterId, ceased.Id);
     }
 
+    [Fact]
+    public async Task Upgrade_rollback_delete_recover_and_purge_through_the_API_as_helm_history_shows_them()
+    {
+        using var admin = await Server.LoginAdminAsync();
+        var (v1, chartName, repoId) = await ReleaseChartVersionAsync(admin);
+        var appId = (string)(await admin.GetAsync($"/api/v1/app_versions/{v1}")).Body!["app_id"]!;
+        var (v2, _, _) = await ReleaseChartVersionAsync(admin, version: "0.2.0", name: chartName, repoId: repoId, appId: appId);
+        var (runtimeId, ns) = await RuntimeAsync(admin);
+        var created = await admin.PostAsync("/api/v1/clusters", new { name = ServerFixture.Unique("web"), app_version_id = v1, runtime_id = runtimeId });
+        Assert.True(created.Status == HttpStatusCode.Accepted, created.ToString());
+        var clusterId = (string)created.Body!["cluster"]!["id"]!;
+        var release = HelmFormat.ReleaseName(clusterId);
+        var deploymentName = $"{release}-{chartName}";
+        var target = new HelmTarget(kube.AdminKubeconfig, null, ns);
+        var releases = new HelmReleases(new HelmCli(HelmReleasesTests.HelmPath()));
+        using var client = new k8s.Kubernetes(Kubeconfigs.Load(kube.AdminKubeconfig, null));
+        async Task ReadyAsync(string jobId, int replicas)
+        {
+            await KubeActors.EventuallyAsync(async () => (await KubeActors.DeploymentAsync(client, ns, deploymentName))?.Spec.Replicas == replicas, $"{replicas} replica(s) asked");
+            await KubeActors.ActAsTheDeploymentControllerAsync(client, ns, deploymentName);
+            await WaitForJobAsync(admin, clusterId, jobId);
+        }
+
+        await ReadyAsync((string)created.Body["job"]!["id"]!, 1);
+
+        // Upgrade to 0.2.0 with three replicas: revision 2, in the API server.
+        var upgrade = await admin.PostAsync($"/api/v1/clusters/{clusterId}:upgrade", new { app_version_id = v2, values = new JsonObject { ["replicaCount"] = 3 } });
+        Assert.True(upgrade.Status == HttpStatusCode.Accepted, upgrade.ToString());
+        await ReadyAsync(upgrade.Id, 3);
+        Assert.Equal($"{chartName}-0.2.0", (await releases.HistoryAsync(target, release, CancellationToken.None))[^1].Chart);
+
+        // Roll back: revision 3 carries revision 1's manifest; the cluster is on 0.1.0 again.
+        var rollback = await admin.PostAsync($"/api/v1/clusters/{clusterId}:rollback");
+        Assert.True(rollback.Status == HttpStatusCode.Accepted, rollback.ToString());
+        await ReadyAsync(rollback.Id, 1);
+        Assert.Equal([1, 2, 3], (await releases.HistoryAsync(target, release, CancellationToken.None)).Select(r => r.Revision));
+        Assert.Equal(await releases.ManifestAsync(target, release, CancellationToken.None, revision: 1), await releases.ManifestAsync(target, release, CancellationToken.None, revision: 3));
+        Assert.Equal(v1, (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["cluster"]!["app_version_id"]);
+
+        // Delete keeps the history (helm sees the release uninstalled); recover brings it back; cease purges it.
+        var deleted = await admin.PostAsync($"/api/v1/clusters/{clusterId}:delete");
+        Assert.True(deleted.Status == HttpStatusCode.Accepted, deleted.ToString());
+        await WaitForJobAsync(admin, clusterId, deleted.Id);
+        Assert.Equal("uninstalled", (await releases.StatusAsync(target, release, CancellationToken.None))?.Status);
+        Assert.Null(await KubeActors.DeploymentAsync(client, ns, deploymentName));
+        var recovered = await admin.PostAsync($"/api/v1/clusters/{clusterId}:recover");
+        Assert.True(recovered.Status == HttpStatusCode.Accepted, recovered.ToString());
+        await ReadyAsync(recovered.Id, 1);
+        Assert.Equal("active", (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["cluster"]!["status"]);
+        Assert.Equal("deployed", (await releases.StatusAsync(target, release, CancellationToken.None))?.Status);
+
+        var ceased = await admin.PostAsync($"/api/v1/clusters/{clusterId}:cease", new { force = true });
+        await WaitForJobAsync(admin, clusterId, ceased.Id);
+        Assert.Null(await releases.StatusAsync(target, release, CancellationToken.None));
+        Assert.Empty(await releases.HistoryAsync(target, release, CancellationToken.None));
+    }
+
     private static async Task<(string VersionId, string ChartName)> ReleaseChartAsync(ApiSession admin, Action<string>? edit = null)
     {
-        var repo = await admin.PostAsync("/api/v1/repos", new { name = ServerFixture.Unique("charts"), visibility = "public", providers = new[] { "kubernetes" } });
-        Assert.True(repo.Status == HttpStatusCode.Created, repo.ToString());
-        var (chartName, archive) = await SamplePackages.BuildChartAsync(edit: edit);
-        var uploaded = await admin.UploadAsync("/api/v1/apps", archive, fields: new Dictionary<string, string> { ["repo_id"] = repo.Id });
+        var (versionId, chartName, _) = await ReleaseChartVersionAsync(admin, edit: edit);
+        return (versionId, chartName);
+    }
+
+    private static async Task<(string VersionId, string ChartName, string RepoId)> ReleaseChartVersionAsync(
+        ApiSession admin, Action<string>? edit = null, string version = "0.1.0", string? name = null, string? repoId = null, string? appId = null)
+    {
+        if (repoId is null)
+        {
+            var repo = await admin.PostAsync("/api/v1/repos", new { name = ServerFixture.Unique("charts"), visibility = "public", providers = new[] { "kubernetes" } });
+            Assert.True(repo.Status == HttpStatusCode.Created, repo.ToString());
+            repoId = repo.Id;
+        }
+
+        var (chartName, archive) = await SamplePackages.BuildChartAsync(version: version, name: name, edit: edit);
+        var uploaded = await admin.UploadAsync(appId is null ? "/api/v1/apps" : $"/api/v1/apps/{appId}/versions", archive, fields: new Dictionary<string, string> { ["repo_id"] = repoId });
         Assert.True(uploaded.Status == HttpStatusCode.Created, uploaded.ToString());
         foreach (var step in new[] { "submit", "review", "pass", "release" })
         {
             Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/v1/app_versions/{uploaded.Id}:{step}")).Status);
         }
 
-        return (uploaded.Id, chartName);
+        return (uploaded.Id, chartName, repoId);
     }
 
     private async Task<(string RuntimeId, string Namespace)> RuntimeAsync(ApiSession admin)
