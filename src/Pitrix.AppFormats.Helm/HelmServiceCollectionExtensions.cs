@@ -13,6 +13,9 @@ public static class HelmFormatServiceCollectionExtensions
     public static IServiceCollection AddHelmFormat(this IServiceCollection services)
     {
         services.AddSingleton<IAppFormat, HelmFormat>();
+        services.TryAddSingleton<HelmRuntimeContext>();
+        services.TryAddSingleton(sp => new HelmReleases(sp.GetRequiredService<HelmCli>()));
+        services.AddSingleton<IClusterInspector, HelmClusterInspector>();
         return services;
     }
 

@@ -170,6 +170,22 @@ public sealed partial class CliApp
             return ExitCodes.Ok;
         }));
 
+        cluster.Subcommands.Add(Api(env, new Command("values", "Show the values a cluster is configured with (your own, over the package's defaults)") { id }, async (p, api, output, ct) =>
+        {
+            var values = await api.GetAsync($"api/v1/clusters/{Esc(p.GetValue(id))}/values", ct);
+            output.WriteText(values, values?["values"] is JsonObject { Count: > 0 } own ? Output.Yaml(own) : "# no values of your own: the package's defaults apply\n");
+            return ExitCodes.Ok;
+        }));
+
+        var revision = new Option<int?>("--revision") { Description = "A release revision (default: the current one)" };
+        cluster.Subcommands.Add(Api(env, new Command("manifest", "Show the Kubernetes manifest a Helm cluster's release applied") { id, revision }, async (p, api, output, ct) =>
+        {
+            var query = p.GetValue(revision) is { } r ? $"?revision={r}" : "";
+            var manifest = await api.GetAsync($"api/v1/clusters/{Esc(p.GetValue(id))}/manifest{query}", ct);
+            output.WriteText(manifest, (string?)manifest?["manifest"] ?? "");
+            return ExitCodes.Ok;
+        }));
+
         cluster.Subcommands.Add(Api(env, WithPaging(new Command("jobs", "Show a cluster's jobs, newest first") { id }), async (p, api, output, ct) =>
         {
             output.WriteRows(await api.GetAsync($"api/v1/clusters/{Esc(p.GetValue(id))}/jobs" + PageQuery(p), ct), JobColumns);

@@ -48,6 +48,28 @@ public sealed class Output(TextWriter writer, string format)
     }
 
     /// <summary>
+    /// Prints <paramref name="text"/> as it is (a manifest, values as YAML) in the default format; JSON and YAML
+    /// get the server's <paramref name="document"/> unchanged.
+    /// </summary>
+    public void WriteText(JsonNode? document, string text)
+    {
+        if (Format is "json" or "yaml")
+        {
+            Write(document);
+            return;
+        }
+
+        writer.Write(text);
+        if (!text.EndsWith('\n'))
+        {
+            writer.WriteLine();
+        }
+    }
+
+    /// <summary>A JSON document as YAML.</summary>
+    public static string Yaml(JsonNode? node) => new SerializerBuilder().Build().Serialize(ToPlain(node));
+
+    /// <summary>
     /// Prints a page or list with computed columns in a table; JSON and YAML get the server's
     /// document unchanged, so scripts never depend on the table's shape.
     /// </summary>

@@ -336,6 +336,10 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
         new("POST", "/api/v1/clusters:plan", NoScenario, (w, _, _) => Task.FromResult(new Call("/api/v1/clusters:plan", w.NewCluster())), SignedIn(200)),
         new("GET", "/api/v1/clusters/{id}", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/clusters/{(await w.ClusterAsync(a, s)).Cluster}"), Owned(200, 200, 200)),
         new("GET", "/api/v1/clusters/{id}/jobs", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/clusters/{(await w.ClusterAsync(a, s)).Cluster}/jobs"), Owned(200, 200, 200)),
+        new("GET", "/api/v1/clusters/{id}/values", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/clusters/{(await w.ClusterAsync(a, s)).Cluster}/values"), Owned(200, 200, 200)),
+
+        // The matrix's clusters are vmcluster ones, which have no manifest: whoever may read them learns that.
+        new("GET", "/api/v1/clusters/{id}/manifest", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/clusters/{(await w.ClusterAsync(a, s)).Cluster}/manifest"), Owned(409, 409, 409)),
         new("POST", "/api/v1/clusters/{id}:plan", OwnedScenarios, async (w, a, s) => new Call($"/api/v1/clusters/{(await w.ClusterAsync(a, s)).Cluster}:plan", new { action = "start" }), Owned(409, 403, 409)),
         .. new[] { "start", "stop", "restart", "delete", "recover", "cease", "resize", "scale_out", "scale_in", "update_config", "upgrade", "rollback", "run_action" }.Select(action =>
             new Entry("POST", "/api/v1/clusters/{id}:" + action, OwnedScenarios, async (w, a, s) => new Call($"/api/v1/clusters/{(await w.ClusterAsync(a, s)).Cluster}:{action}", ActionBody(action, w)), Owned(ActionStatus(action), 403, ActionStatus(action)))),

@@ -84,6 +84,17 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         await WaitForJobAsync(admin, clusterId, changed.Id);
         var history = await releases.HistoryAsync(target, release, CancellationToken.None);
         Assert.Equal([1, 2], history.Select(r => r.Revision));
+
+        // The user's values (kept across changes) and the release's manifest, current and of a revision.
+        var values = await admin.GetAsync($"/api/v1/clusters/{clusterId}/values");
+        Assert.Equal(("through Pitrix", 2), ((string?)values.Body!["values"]!["greeting"], (int)values.Body["values"]!["replicaCount"]!));
+        var manifest = await admin.GetAsync($"/api/v1/clusters/{clusterId}/manifest");
+        Assert.True(manifest.Status == HttpStatusCode.OK, manifest.ToString());
+        Assert.Equal((release, 2), ((string?)manifest.Body!["release"], (int)manifest.Body["revision"]!));
+        Assert.Contains("replicas: 2", (string?)manifest.Body["manifest"], StringComparison.Ordinal);
+        var first = await admin.GetAsync($"/api/v1/clusters/{clusterId}/manifest?revision=1");
+        Assert.Contains("replicas: 1", (string?)first.Body!["manifest"], StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/v1/clusters/{clusterId}/manifest?revision=9")).Status);
         var configMap = await client.CoreV1.ReadNamespacedConfigMapAsync(deploymentName, ns);
         Assert.Contains("through Pitrix", configMap.Data.Values.First(), StringComparison.Ordinal);
 

@@ -92,6 +92,26 @@ public sealed class ClusterCommandTests(SqliteFakeCloudServerFixture fixture) : 
     private async Task<int> ClusterCountAsync(string name) => (int)(await JsonAsync("cluster", "list", "-q", name))["total"]!;
 
     [Fact]
+    public async Task Values_ShowsTheUsersOwnValuesAsYaml_Manifest_OfAVmClusterIsAConflict()
+    {
+        var w = await WorldAsync();
+        var detail = await CreateActiveAsync(w, ServerFixture.Unique("zk"), "--set", "env.tick_time=2500");
+        var clusterId = (string)detail["cluster"]!["id"]!;
+
+        var table = await PitrixAsync("cluster", "values", clusterId);
+        var json = await JsonAsync("cluster", "values", clusterId);
+        var manifest = await PitrixAsync("cluster", "manifest", clusterId);
+
+        Assert.Equal(ExitCodes.Ok, table.ExitCode);
+        Assert.Contains("tick_time: 2500", table.Output, StringComparison.Ordinal);
+        Assert.Contains("subnet: vxnet-test", table.Output, StringComparison.Ordinal);
+        Assert.Equal(2500, (int)json["values"]!["env"]!["tick_time"]!);
+        Assert.Equal("vmcluster", (string?)json["format"]);
+        Assert.NotEqual(ExitCodes.Ok, manifest.ExitCode);
+        Assert.Contains("cluster.no_manifest", manifest.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Create_WithWait_ExitsOk_ClusterActiveWithThreeNodes_ShownByGetListJobsAndJobGet()
     {
         var w = await WorldAsync();
@@ -268,7 +288,10 @@ public sealed class ClusterCommandTests(SqliteFakeCloudServerFixture fixture) : 
     {
         var w = await WorldAsync();
         var events = new EventStreamHandler();
-        var run = await PitrixWithAsync(() => events, [.. Create(w, ServerFixture.Unique("zk")), "--wait", "-o", "json"]);
+
+        // Slow tasks (the fake cloud's latency label): the job is still running when the CLI starts waiting, so it
+        // reads the stream, instead of finding the job finished on its first look.
+        var run = await PitrixWithAsync(() => events, [.. Create(w, ServerFixture.Unique("zk"), "--label", "fake.latency-ms=300"), "--wait", "-o", "json"]);
         Assert.True(run.ExitCode == ExitCodes.Ok, run.ToString());
         Assert.Equal("active", (string?)run.Json["cluster"]!["status"]);
 

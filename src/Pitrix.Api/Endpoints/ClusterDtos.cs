@@ -145,3 +145,9 @@ public sealed record ClusterActionBody(
     bool? KeepOnFailure,
     bool? Force,
     JsonObject? Parameters = null);
+
+/// <summary>A cluster's configuration values: the user's own, merged by its app format over the package's defaults.</summary>
+public sealed record ClusterValuesDto(string ClusterId, string AppVersionId, string Format, JsonObject Values);
+
+/// <summary>The manifest a cluster's release applied (Helm: <c>helm get manifest</c>).</summary>
+public sealed record ClusterManifestDto(string ClusterId, string Release, int Revision, string Manifest);

@@ -64,6 +64,8 @@ public static class ClusterEndpoints
         clusters.MapPost("/", CreateAsync).WithName("cluster.create");
         clusters.MapGet("/{id}", GetAsync).WithName("cluster.get");
         clusters.MapGet("/{id}/jobs", JobsAsync).WithName("cluster.jobs");
+        clusters.MapGet("/{id}/values", ValuesAsync).WithName("cluster.values");
+        clusters.MapGet("/{id}/manifest", ManifestAsync).WithName("cluster.manifest");
         clusters.MapPost("/{id}:plan", PlanActionAsync).WithName("cluster.plan");
         foreach (var (route, action) in Actions)
         {
@@ -152,6 +154,51 @@ public static class ClusterEndpoints
         var jobs = await ordered.Skip(list.Offset).Take(list.Limit).ToListAsync(cancellationToken);
         var counts = await JobEndpoints.TaskCountsAsync(db, jobs.Select(j => j.Id).ToList(), cancellationToken);
         return TypedResults.Ok(new Page<JobDto>(jobs.Select(j => JobEndpoints.ToDto(j, counts)).ToList(), total, list.Limit, list.Offset));
+    }
+
+    /// <summary>The values the cluster was configured with: the user's own, which the app format merges over the package's defaults.</summary>
+    private static async Task<Results<Ok<ClusterValuesDto>, ProblemHttpResult>> ValuesAsync(string id, Caller caller, PitrixDbContext db, CancellationToken cancellationToken)
+    {
+        var found = await db.Clusters.FindAuthorizedAsync(id, caller, Operation.Read, ResourceType, cancellationToken);
+        if (!found.IsSuccess)
+        {
+            return Problems.From(found.Error!);
+        }
+
+        var cluster = found.Value!;
+        return TypedResults.Ok(new ClusterValuesDto(cluster.Id, cluster.AppVersionId, cluster.Format, JsonNode.Parse(cluster.ConfigValues) as JsonObject ?? []));
+    }
+
+    /// <summary>What the cluster's release applied, read from the runtime (Helm clusters: <c>helm get manifest</c>).</summary>
+    private static async Task<Results<Ok<ClusterManifestDto>, ProblemHttpResult>> ManifestAsync(
+        string id, int? revision, Caller caller, PitrixDbContext db, IEnumerable<IClusterInspector> inspectors, CancellationToken cancellationToken)
+    {
+        var found = await db.Clusters.FindAuthorizedAsync(id, caller, Operation.Read, ResourceType, cancellationToken);
+        if (!found.IsSuccess)
+        {
+            return Problems.From(found.Error!);
+        }
+
+        var cluster = found.Value!;
+        if (revision is < 1)
+        {
+            return Problems.From(new FieldErrors().Add("revision", "A revision is 1 or more.").ToError()!);
+        }
+
+        if (inspectors.FirstOrDefault(i => i.Format == cluster.Format) is not { } inspector)
+        {
+            return Problems.From(Error.Conflict("cluster.no_manifest", $"Cluster '{cluster.Name}' is a {cluster.Format} cluster, which has no Kubernetes manifest."));
+        }
+
+        if (cluster.Status == ClusterStatus.Ceased)
+        {
+            return Problems.From(Error.Conflict("cluster.no_manifest", $"Cluster '{cluster.Name}' is ceased; its release is gone."));
+        }
+
+        var manifest = await inspector.ManifestAsync(cluster, revision, cancellationToken);
+        return manifest.IsSuccess
+            ? TypedResults.Ok(new ClusterManifestDto(cluster.Id, manifest.Value!.Release, manifest.Value.Revision, manifest.Value.Manifest))
+            : Problems.From(manifest.Error!);
     }
 
     private static async Task<Results<Accepted<ClusterJobDto>, ProblemHttpResult>> CreateAsync(
