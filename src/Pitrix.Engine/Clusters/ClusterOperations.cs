@@ -193,10 +193,24 @@ public sealed class ClusterOperations(PitrixDbContext db, AppFormatRegistry form
             EngineEvents.Append(db, cluster.Id, job.Id, null, ClusterUpdated, new { cluster.Status, Reason = cluster.StatusReason, cluster.AppVersionId, JobStatus = job.Status }, cluster.UpdatedAt);
         }
 
-        // Saved only when the lease holder has not moved meanwhile (a concurrent apply wins once).
+        // One applier per outcome: the job is claimed only while it is still unapplied with the outcome read above.
+        // An apply that read the job before another applied it (or before a retry reopened it and took the lease
+        // again, which the lease token alone cannot tell) changes nothing. The cluster is saved only when its lease
+        // holder has not moved meanwhile.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var finishedAt = job.FinishedAt;
+        var claimed = await db.Jobs.Where(j => j.Id == jobId && !j.Applied && j.FinishedAt == finishedAt)
+            .ExecuteUpdateAsync(u => u.SetProperty(j => j.Applied, true), cancellationToken);
+        if (claimed == 0)
+        {
+            db.ChangeTracker.Clear();
+            return true;
+        }
+
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         catch (DbUpdateConcurrencyException)
         {
