@@ -213,8 +213,16 @@ public abstract class EngineServiceTests(LedgerDatabase database)
         try
         {
             var signal = services.GetRequiredService<IEngineSignal>();
+            // The engine itself may save events meanwhile, which wake readers too: wait until a reader is asleep.
             var latest = services.GetRequiredService<EngineSignal>().LatestSeq;
             var waiting = signal.WaitAsync(long.MaxValue - 1, TimeSpan.FromSeconds(30), CancellationToken.None);
+            for (var tries = 0; waiting.IsCompleted && tries < 50; tries++)
+            {
+                await Task.Delay(20);
+                latest = services.GetRequiredService<EngineSignal>().LatestSeq;
+                waiting = signal.WaitAsync(long.MaxValue - 1, TimeSpan.FromSeconds(30), CancellationToken.None);
+            }
+
             Assert.False(waiting.IsCompleted);
             await using (var scope = services.CreateAsyncScope())
             {
