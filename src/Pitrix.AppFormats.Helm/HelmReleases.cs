@@ -89,9 +89,12 @@ public sealed class HelmReleases(HelmCli helm)
     /// progress"): rolled back to its last deployed revision, or, when it never was deployed, uninstalled.
     /// Returns what was done, or null when the release needed nothing.
     /// </summary>
-    public async Task<string?> RepairAsync(HelmTarget target, string release, CancellationToken cancellationToken)
+    public async Task<string?> RepairAsync(HelmTarget target, string release, CancellationToken cancellationToken) =>
+        await RepairAsync(target, release, await StatusAsync(target, release, cancellationToken), cancellationToken);
+
+    /// <summary>As <see cref="RepairAsync(HelmTarget, string, CancellationToken)"/>, with the release's status already read.</summary>
+    public async Task<string?> RepairAsync(HelmTarget target, string release, HelmReleaseInfo? status, CancellationToken cancellationToken)
     {
-        var status = await StatusAsync(target, release, cancellationToken);
         if (status is null || !status.Status.StartsWith("pending-", StringComparison.Ordinal))
         {
             return null;

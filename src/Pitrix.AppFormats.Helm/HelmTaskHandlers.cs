@@ -135,29 +135,40 @@ public sealed class HelmReleaseHandler(HelmRuntimeContext runtimes, HelmReleases
         try
         {
             var target = await runtimes.TargetAsync(context.RuntimeId, cancellationToken);
-            var repaired = await helm.RepairAsync(target, release, cancellationToken);
+
+            // One status read serves the repair and the operation; it is read again only after a repair changed it.
+            var status = await helm.StatusAsync(target, release, cancellationToken);
+            var repaired = await helm.RepairAsync(target, release, status, cancellationToken);
+            if (repaired is not null)
+            {
+                status = await helm.StatusAsync(target, release, cancellationToken);
+            }
+
             var done = op switch
             {
-                "install" => await InstallAsync(target, release, input, cancellationToken),
+                "install" => await InstallAsync(target, release, status, input, cancellationToken),
                 "upgrade" => await UpgradeAsync(target, release, input, cancellationToken),
                 "rollback" => await RollbackAsync(target, release, (int?)input["revision"], (string?)input["chart"], cancellationToken),
-                "recover" => await RecoverAsync(target, release, cancellationToken),
-                "uninstall" => await UninstallAsync(target, release, keepHistory: true, cancellationToken),
-                "purge" => await UninstallAsync(target, release, keepHistory: false, cancellationToken),
+                "recover" => await RecoverAsync(target, release, status, cancellationToken),
+                "uninstall" => await UninstallAsync(target, release, status, keepHistory: true, cancellationToken),
+                "purge" => await UninstallAsync(target, release, status, keepHistory: false, cancellationToken),
                 _ => throw new HelmReleaseException("helm.invalid_task", $"Unknown helm operation '{op}'."),
             };
             return TaskOutcome.Success(repaired is null ? done : $"{repaired}; {done}");
         }
         catch (HelmReleaseException e)
         {
-            return TaskOutcome.Failure(e.Code, e.Message, retryable: e.Code is HelmReleaseException.Timeout or HelmReleaseException.Locked);
+            return Failure(e);
         }
     }
 
-    private async Task<string> InstallAsync(HelmTarget target, string release, JsonObject input, CancellationToken cancellationToken)
+    /// <summary>A helm failure as a task outcome: a release locked by another operation, or a timeout, is worth retrying.</summary>
+    internal static TaskOutcome Failure(HelmReleaseException e) =>
+        TaskOutcome.Failure(e.Code, e.Message, retryable: e.Code is HelmReleaseException.Timeout or HelmReleaseException.Locked);
+
+    private async Task<string> InstallAsync(HelmTarget target, string release, HelmReleaseInfo? status, JsonObject input, CancellationToken cancellationToken)
     {
         var chart = await runtimes.ChartAsync((string)input["app_version_id"]!);
-        var status = await helm.StatusAsync(target, release, cancellationToken);
         if (status is { Status: "deployed" })
         {
             return $"release {release} is already installed (revision {status.Revision})";
@@ -194,10 +205,13 @@ public sealed class HelmReleaseHandler(HelmRuntimeContext runtimes, HelmReleases
         return $"rolled release {release} back to revision {to}";
     }
 
-    private async Task<string> RecoverAsync(HelmTarget target, string release, CancellationToken cancellationToken)
+    private async Task<string> RecoverAsync(HelmTarget target, string release, HelmReleaseInfo? status, CancellationToken cancellationToken)
     {
-        var status = await helm.StatusAsync(target, release, cancellationToken)
-            ?? throw new HelmReleaseException(HelmReleaseException.NotFound, $"Release {release} is gone (purged); it cannot be recovered.");
+        if (status is null)
+        {
+            throw new HelmReleaseException(HelmReleaseException.NotFound, $"Release {release} is gone (purged); it cannot be recovered.");
+        }
+
         if (status.Status != "uninstalled")
         {
             return $"release {release} is {status.Status} (revision {status.Revision}); nothing to recover";
@@ -207,9 +221,8 @@ public sealed class HelmReleaseHandler(HelmRuntimeContext runtimes, HelmReleases
         return $"recovered release {release} from revision {status.Revision}";
     }
 
-    private async Task<string> UninstallAsync(HelmTarget target, string release, bool keepHistory, CancellationToken cancellationToken)
+    private async Task<string> UninstallAsync(HelmTarget target, string release, HelmReleaseInfo? status, bool keepHistory, CancellationToken cancellationToken)
     {
-        var status = await helm.StatusAsync(target, release, cancellationToken);
         if (status is null || (keepHistory && status.Status == "uninstalled"))
         {
             return $"release {release} is already {(status is null ? "gone" : "uninstalled")}";
@@ -253,7 +266,7 @@ public sealed class HelmReadyHandler(HelmRuntimeContext runtimes, HelmReleases h
         }
         catch (HelmReleaseException e)
         {
-            return TaskOutcome.Failure(e.Code, e.Message, retryable: e.Code is HelmReleaseException.Timeout or HelmReleaseException.Locked);
+            return HelmReleaseHandler.Failure(e);
         }
         catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or TimeoutException)
         {
