@@ -19,13 +19,18 @@ public static class HelmFormatServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The helm task handlers, for the engine role: the helm binary of <see cref="HelmOptions"/>.</summary>
+    /// <summary>The helm task handlers and the drift observer (<see cref="HelmStatusSync"/>), for the engine role: the helm binary of <see cref="HelmOptions"/>.</summary>
     public static IServiceCollection AddHelmTasks(this IServiceCollection services)
     {
         services.TryAddSingleton<HelmRuntimeContext>();
         services.TryAddSingleton(sp => new HelmReleases(sp.GetRequiredService<HelmCli>()));
+        services.TryAddSingleton<ReleaseObserver>();
         services.AddTaskHandler<HelmReleaseHandler>();
         services.AddTaskHandler<HelmReadyHandler>();
+
+        // Drift: running releases are re-read from their API servers between jobs.
+        services.TryAddSingleton<HelmStatusSync>();
+        services.AddHostedService(sp => sp.GetRequiredService<HelmStatusSync>());
         return services;
     }
 }

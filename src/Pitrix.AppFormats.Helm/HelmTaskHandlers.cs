@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using k8s;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pitrix.Catalog.Indexing;
 using Pitrix.Core.Engine;
 using Pitrix.Core.Security;
+using Pitrix.Engine.Clusters;
 using Pitrix.Packages.Archives;
 using Pitrix.Persistence;
 using Pitrix.Providers.Kubernetes;
@@ -175,7 +177,7 @@ public sealed class HelmReleaseHandler(HelmRuntimeContext runtimes, HelmReleases
         }
 
         var installed = status is null
-            ? await helm.InstallAsync(target, release, chart, Values(input), cancellationToken)
+            ? await helm.InstallAsync(target, release, chart, Values(input), cancellationToken, createNamespace: !await NamespaceExistsAsync(target, cancellationToken))
             : await helm.UpgradeAsync(target, release, chart, Values(input), cancellationToken);
         return $"installed release {release}: revision {installed.Revision}, {installed.Chart}, {installed.Status}";
     }
@@ -232,17 +234,48 @@ public sealed class HelmReleaseHandler(HelmRuntimeContext runtimes, HelmReleases
         return keepHistory ? $"uninstalled release {release}, history kept" : $"purged release {release}";
     }
 
+    /// <summary>
+    /// Whether the runtime's namespace exists. An identity that may not read namespaces is taken to have its own
+    /// (validation said so): helm's <c>--create-namespace</c> would fail for it, as it may not create namespaces either.
+    /// </summary>
+    private static async Task<bool> NamespaceExistsAsync(HelmTarget target, CancellationToken cancellationToken)
+    {
+        using var client = new k8s.Kubernetes(Kubeconfigs.Load(target.Kubeconfig, target.Context));
+        try
+        {
+            await client.CoreV1.ReadNamespaceAsync(target.Namespace, cancellationToken: cancellationToken);
+            return true;
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode is System.Net.HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode is System.Net.HttpStatusCode.Forbidden)
+        {
+            return true;
+        }
+        catch (HttpRequestException e)
+        {
+            throw new HelmReleaseException("kubernetes.unavailable", $"The API server could not be read: {e.Message}");
+        }
+    }
+
     /// <summary>The user's values as a values file (JSON is YAML); null when there are none.</summary>
     private static string? Values(JsonObject input) =>
         input["values"] is JsonObject { Count: > 0 } values ? values.ToJsonString() : null;
 }
 
 /// <summary>
-/// <see cref="HelmTaskKinds.Ready"/>: the release's resources read from the API server; succeeds when all are
-/// current, fails for good when one failed, and otherwise fails retryably, so the engine polls it.
+/// <see cref="HelmTaskKinds.Ready"/>: the release observed from the API server (<see cref="ReleaseObserver"/>), its
+/// cluster view stored after each read; succeeds when every resource is current, fails for good when one failed.
+/// Between reads it watches the namespace's pods and workloads, so readiness is seen as soon as it comes; after
+/// <see cref="WatchBudget"/> it fails retryably, handing its worker back, and the engine runs it again.
 /// </summary>
-public sealed class HelmReadyHandler(HelmRuntimeContext runtimes, HelmReleases helm) : ITaskHandler
+public sealed class HelmReadyHandler(HelmRuntimeContext runtimes, ReleaseObserver observer, IServiceScopeFactory scopes, TimeProvider time) : ITaskHandler
 {
+    /// <summary>How long one attempt watches for changes before it returns to the engine.</summary>
+    public static readonly TimeSpan WatchBudget = TimeSpan.FromSeconds(20);
+
     public string Kind => HelmTaskKinds.Ready;
 
     public async Task<TaskOutcome> RunAsync(TaskContext context, CancellationToken cancellationToken)
@@ -252,17 +285,32 @@ public sealed class HelmReadyHandler(HelmRuntimeContext runtimes, HelmReleases h
         try
         {
             var target = await runtimes.TargetAsync(context.RuntimeId, cancellationToken);
-            var manifest = await helm.ManifestAsync(target, release, cancellationToken);
             using var client = new k8s.Kubernetes(Kubeconfigs.Load(target.Kubeconfig, target.Context));
-            var status = await ReleaseReadiness.EvaluateAsync(client, manifest, target.Namespace, cancellationToken);
-            var summary = JsonSerializer.Serialize(status.Resources.Select(r => new { kind = r.Kind, name = r.Name, state = r.State.ToString(), message = r.Message, desired = r.Desired, ready = r.Ready }));
-            var waiting = string.Join("; ", status.Resources.Where(r => r.State != ResourceState.Current).Select(r => $"{r.Kind}/{r.Name}: {r.Message}"));
-            return status.State switch
+            var deadline = time.GetUtcNow() + WatchBudget;
+            while (true)
             {
-                ResourceState.Current => TaskOutcome.Success(summary),
-                ResourceState.Failed => TaskOutcome.Failure("helm.release_failed", $"Release {release} failed: {waiting}", retryable: false, summary),
-                _ => TaskOutcome.Failure("helm.not_ready", $"Release {release} is not ready: {waiting}", retryable: true, summary),
-            };
+                var observed = await observer.ObserveAsync(client, target, release, cancellationToken);
+                await using (var scope = scopes.CreateAsyncScope())
+                {
+                    var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
+                    await ClusterObservationStore.SaveAsync(db, observed.ToObservation(context.ClusterId, time.GetUtcNow()), context.JobId, cancellationToken);
+                }
+
+                var summary = JsonSerializer.Serialize(observed.Status.Resources.Select(r => new { kind = r.Kind, name = r.Name, state = r.State.ToString(), message = r.Message, desired = r.Desired, ready = r.Ready }));
+                switch (observed.Status.State)
+                {
+                    case ResourceState.Current:
+                        return TaskOutcome.Success(summary);
+                    case ResourceState.Failed:
+                        return TaskOutcome.Failure("helm.release_failed", $"Release {release} failed: {observed.Message}", retryable: false, summary);
+                }
+
+                var left = deadline - time.GetUtcNow();
+                if (left <= TimeSpan.Zero || !await ReleaseObserver.WaitForChangeAsync(client, target.Namespace, observed.Workloads.Select(w => w.Kind), left, cancellationToken))
+                {
+                    return TaskOutcome.Failure("helm.not_ready", $"Release {release} is not ready: {observed.Message}", retryable: true, summary);
+                }
+            }
         }
         catch (HelmReleaseException e)
         {

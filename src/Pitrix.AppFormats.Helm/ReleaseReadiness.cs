@@ -82,20 +82,31 @@ public static partial class ReleaseReadiness
         return objects;
     }
 
-    /// <summary>Fetches and judges every object of <paramref name="manifest"/>.</summary>
-    public static async Task<ReleaseStatus> EvaluateAsync(IKubernetes client, string manifest, string defaultNamespace, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fetches and judges every object of <paramref name="manifest"/>. When <paramref name="live"/> is given, each
+    /// object found is put there (spec and status as JSON) under <see cref="Key"/>.
+    /// </summary>
+    public static async Task<ReleaseStatus> EvaluateAsync(IKubernetes client, string manifest, string defaultNamespace, CancellationToken cancellationToken, IDictionary<string, JsonObject>? live = null)
     {
         var statuses = new List<ResourceStatus>();
         foreach (var (apiVersion, kind, ns, name) in Objects(manifest, defaultNamespace))
         {
-            var live = await GetAsync(client, apiVersion, kind, ns, name, cancellationToken);
-            statuses.Add(live is null
+            var found = await GetAsync(client, apiVersion, kind, ns, name, cancellationToken);
+            if (found is not null && live is not null)
+            {
+                live[Key(kind, ns, name)] = found;
+            }
+
+            statuses.Add(found is null
                 ? new ResourceStatus(apiVersion, kind, ns, name, ResourceState.NotFound, $"{kind} {name} does not exist in the cluster.")
-                : Judge(apiVersion, kind, ns, name, live));
+                : Judge(apiVersion, kind, ns, name, found));
         }
 
         return new ReleaseStatus(statuses);
     }
+
+    /// <summary>The key of a live object in <see cref="EvaluateAsync"/>'s dictionary.</summary>
+    public static string Key(string kind, string ns, string name) => $"{kind}/{ns}/{name}";
 
     /// <summary>Judges one live object (its JSON as the API server returns it).</summary>
     public static ResourceStatus Judge(string apiVersion, string kind, string ns, string name, JsonObject live)
@@ -274,7 +285,7 @@ public static partial class ReleaseReadiness
     };
 
     /// <summary>The resource name of a kind, as the API server's REST paths use it.</summary>
-    private static string Plural(string kind)
+    internal static string Plural(string kind)
     {
         var lower = kind.ToLowerInvariant();
         return lower switch

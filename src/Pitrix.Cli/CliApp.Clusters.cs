@@ -66,6 +66,25 @@ public sealed partial class CliApp
         Column.Field("health"),
     ];
 
+    /// <summary>A Helm cluster's roles are its workloads: desired and ready replicas.</summary>
+    private static readonly Column[] WorkloadColumns =
+    [
+        Column.Field("name"),
+        Column.Field("desired", "count"),
+        Column.Field("ready"),
+    ];
+
+    /// <summary>A Helm cluster's nodes are its pods: phase, readiness, IP and the Kubernetes node they run on.</summary>
+    private static readonly Column[] PodColumns =
+    [
+        Column.Field("pod", "id"),
+        Column.Field("workload", "role"),
+        Column.Field("phase", "status"),
+        Column.Field("health"),
+        Column.Field("ip", "private_ip"),
+        Column.Field("host"),
+    ];
+
     private static readonly Column[] JobColumns =
     [
         Column.Field("id"),
@@ -689,13 +708,20 @@ public sealed partial class CliApp
 
         var view = ClusterView((JsonObject)cluster.DeepClone());
         view["values"] = detail["config_values"]?.ToJsonString();
+        var observed = detail["observed"] as JsonObject;
+        if (observed is not null)
+        {
+            var message = (string?)observed["message"];
+            view["observed"] = $"{observed["state"]} at {observed["observed_at"]}{(string.IsNullOrEmpty(message) ? "" : ": " + message)}";
+        }
+
         output.Write(view);
         await env.Output.WriteLineAsync();
-        await env.Output.WriteLineAsync("Roles:");
-        output.WriteRows(detail["roles"], RoleColumns);
+        await env.Output.WriteLineAsync(observed is null ? "Roles:" : "Workloads:");
+        output.WriteRows(detail["roles"], observed is null ? RoleColumns : WorkloadColumns);
         await env.Output.WriteLineAsync();
-        await env.Output.WriteLineAsync("Nodes:");
-        output.WriteRows(detail["nodes"], NodeColumns);
+        await env.Output.WriteLineAsync(observed is null ? "Nodes:" : "Pods:");
+        output.WriteRows(detail["nodes"], observed is null ? NodeColumns : PodColumns);
     }
 
     private static async Task WriteJobDetailAsync(CliEnvironment env, Output output, JsonNode? detail)

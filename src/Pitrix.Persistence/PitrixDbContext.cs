@@ -66,6 +66,8 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
 
     public DbSet<ClusterNode> ClusterNodes => Set<ClusterNode>();
 
+    public DbSet<ClusterObservation> ClusterObservations => Set<ClusterObservation>();
+
     public DbSet<AgentJoinToken> AgentJoinTokens => Set<AgentJoinToken>();
 
     public DbSet<AgentNode> AgentNodes => Set<AgentNode>();
@@ -268,6 +270,17 @@ public abstract class PitrixDbContext(DbContextOptions options) : DbContext(opti
             e.Property(n => n.Volumes).AsJsonList();
             e.HasIndex(n => new { n.ClusterId, n.ServerId }).IsUnique();
             e.HasOne<Cluster>().WithMany().HasForeignKey(n => n.ClusterId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<ClusterObservation>(e =>
+        {
+            e.ToTable("cluster_observations");
+            e.HasKey(o => o.ClusterId);
+            e.Property(o => o.State).HasMaxLength(16);
+            e.Property(o => o.Message).HasMaxLength(4096);
+            e.Property(o => o.Workloads).AsJson();
+            e.Property(o => o.Pods).AsJson();
+            e.Property(o => o.Endpoints).AsJsonMap();
+            e.HasOne<Cluster>().WithMany().HasForeignKey(o => o.ClusterId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 

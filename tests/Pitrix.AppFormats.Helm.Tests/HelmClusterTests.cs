@@ -20,7 +20,7 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
 
     private TestServer Server => _server ?? throw new InvalidOperationException("Not started.");
 
-    public async Task InitializeAsync() => _server = await TestServer.StartAsync("sqlite", $"--Helm:Path={HelmReleasesTests.HelmPath()}");
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync("sqlite", $"--Helm:Path={HelmReleasesTests.HelmPath()}", "--Helm:ObserveInterval=00:00:01");
 
     public async Task DisposeAsync()
     {
@@ -179,6 +179,7 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         Assert.True(upgrade.Status == HttpStatusCode.Accepted, upgrade.ToString());
         await ReadyAsync(upgrade.Id, 3);
         Assert.Equal($"{chartName}-0.2.0", (await releases.HistoryAsync(target, release, CancellationToken.None))[^1].Chart);
+        Assert.Equal(3, (int?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}/values")).Body!["values"]!["replicaCount"]);
 
         // Roll back: revision 3 carries revision 1's manifest; the cluster is on 0.1.0 again.
         var rollback = await admin.PostAsync($"/api/v1/clusters/{clusterId}:rollback");
@@ -187,6 +188,9 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         Assert.Equal([1, 2, 3], (await releases.HistoryAsync(target, release, CancellationToken.None)).Select(r => r.Revision));
         Assert.Equal(await releases.ManifestAsync(target, release, CancellationToken.None, revision: 1), await releases.ManifestAsync(target, release, CancellationToken.None, revision: 3));
         Assert.Equal(v1, (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["cluster"]!["app_version_id"]);
+
+        // The values are revision 1's again, as helm restored them: not the upgrade's three replicas.
+        Assert.Equal("{}", (await admin.GetAsync($"/api/v1/clusters/{clusterId}/values")).Body!["values"]!.ToJsonString());
 
         // Delete keeps the history (helm sees the release uninstalled); recover brings it back; cease purges it.
         var deleted = await admin.PostAsync($"/api/v1/clusters/{clusterId}:delete");
@@ -206,6 +210,140 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         Assert.Empty(await releases.HistoryAsync(target, release, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task The_cluster_view_shows_workloads_pods_and_endpoints_read_from_the_API_server_and_drift_between_jobs()
+    {
+        using var admin = await Server.LoginAdminAsync();
+        var (versionId, chartName) = await ReleaseChartAsync(admin);
+        var (runtimeId, ns) = await RuntimeAsync(admin);
+        var created = await admin.PostAsync("/api/v1/clusters", new { name = ServerFixture.Unique("web"), app_version_id = versionId, runtime_id = runtimeId });
+        Assert.True(created.Status == HttpStatusCode.Accepted, created.ToString());
+        var clusterId = (string)created.Body!["cluster"]!["id"]!;
+        var name = $"{HelmFormat.ReleaseName(clusterId)}-{chartName}";
+        using var client = new k8s.Kubernetes(Kubeconfigs.Load(kube.AdminKubeconfig, null));
+        await KubeActors.EventuallyAsync(async () => await KubeActors.DeploymentAsync(client, ns, name) is not null, "the Deployment");
+
+        // While the create job waits for readiness, the view shows the workload not ready yet.
+        await KubeActors.EventuallyAsync(
+            async () => (await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["roles"]!.AsArray().Any(r => (string?)r!["name"] == $"Deployment/{name}" && (int?)r["ready"] == 0),
+            "the workload observed not ready");
+        var pods = await KubeActors.ActAsTheKubeletAsync(client, ns, name, 1);
+        await KubeActors.ActAsTheDeploymentControllerAsync(client, ns, name);
+        await WaitForJobAsync(admin, clusterId, (string)created.Body["job"]!["id"]!);
+
+        var detail = (await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!;
+        Assert.Equal("current", (string?)detail["observed"]!["state"]);
+        var role = Assert.Single(detail["roles"]!.AsArray());
+        Assert.Equal(($"Deployment/{name}", 1, 1), ((string?)role!["name"], (int?)role["count"], (int?)role["ready"]));
+        var pod = Assert.Single(detail["nodes"]!.AsArray());
+        Assert.Equal((pods[0], $"Deployment/{name}", "running", "healthy", "10.244.0.10", "node-a"),
+            ((string?)pod!["id"], (string?)pod["role"], (string?)pod["status"], (string?)pod["health"], (string?)pod["private_ip"], (string?)pod["host"]));
+        var service = await client.CoreV1.ReadNamespacedServiceAsync(name, ns);
+        Assert.Equal($"{service.Spec.ClusterIP}:80", (string?)detail["cluster"]!["endpoints"]![$"service/{name}:80"]);
+
+        // Drift, between jobs: scaled by hand, then deleted by hand. The cluster stays active; its view says what changed.
+        await client.AppsV1.PatchNamespacedDeploymentScaleAsync(new V1Patch("""{"spec":{"replicas":2}}""", V1Patch.PatchType.MergePatch), name, ns);
+        await KubeActors.EventuallyAsync(
+            async () => (await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["roles"]!.AsArray().Any(r => (int?)r!["count"] == 2),
+            "the hand-made scale observed");
+        Assert.Equal("in_progress", (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["observed"]!["state"]);
+        await client.AppsV1.DeleteNamespacedDeploymentAsync(name, ns);
+        await KubeActors.EventuallyAsync(
+            async () => (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["observed"]!["state"] == "not_found",
+            "the hand-made delete observed");
+        detail = (await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!;
+        Assert.Equal("active", (string?)detail["cluster"]!["status"]);
+        Assert.Contains($"Deployment/{name}: Deployment {name} does not exist", (string?)detail["observed"]!["message"], StringComparison.Ordinal);
+        var events = (await admin.GetAsync($"/api/v1/events?cluster={clusterId}&follow=false")).Text;
+        Assert.Contains(events.Split("\n\n"), e => e.Contains("cluster.observed", StringComparison.Ordinal) && e.Contains("\"state\":\"not_found\"", StringComparison.Ordinal));
+
+        // Gone with the cluster.
+        var ceased = await admin.PostAsync($"/api/v1/clusters/{clusterId}:cease", new { force = true });
+        await WaitForJobAsync(admin, clusterId, ceased.Id);
+        detail = (await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!;
+        Assert.Null(detail["observed"]);
+        Assert.Empty(detail["nodes"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task A_chart_made_by_helm_create_and_packaged_by_helm_package_installs_through_the_API_as_an_ordinary_release()
+    {
+        using var admin = await Server.LoginAdminAsync();
+        var work = Directory.CreateTempSubdirectory("pitrix-helm-create-").FullName;
+        try
+        {
+            // What a chart author does: helm create, helm package; the .tgz is uploaded as it is.
+            var chartName = ServerFixture.Unique("starter");
+            await KubeActors.HelmAsync(null, "create", Path.Combine(work, chartName));
+            await KubeActors.HelmAsync(null, "package", Path.Combine(work, chartName), "--destination", work);
+            var archive = await File.ReadAllBytesAsync(Path.Combine(work, $"{chartName}-0.1.0.tgz"));
+            var (versionId, _, _) = await ReleaseChartVersionAsync(admin, archive: (chartName, archive));
+            var (runtimeId, ns) = await RuntimeAsync(admin);
+
+            var created = await admin.PostAsync("/api/v1/clusters", new { name = ServerFixture.Unique("starter"), app_version_id = versionId, runtime_id = runtimeId, values = new JsonObject { ["replicaCount"] = 2 } });
+            Assert.True(created.Status == HttpStatusCode.Accepted, created.ToString());
+            var clusterId = (string)created.Body!["cluster"]!["id"]!;
+            var release = HelmFormat.ReleaseName(clusterId);
+            using var client = new k8s.Kubernetes(Kubeconfigs.Load(kube.AdminKubeconfig, null));
+            V1Deployment? deployment = null;
+            await KubeActors.EventuallyAsync(async () => (deployment = (await client.AppsV1.ListNamespacedDeploymentAsync(ns)).Items.SingleOrDefault()) is not null, "the starter chart's Deployment");
+            Assert.Equal(2, deployment!.Spec.Replicas);
+            Assert.NotNull(await client.CoreV1.ReadNamespacedServiceAccountAsync(deployment.Spec.Template.Spec.ServiceAccountName, ns));
+            Assert.Equal("pending", (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["cluster"]!["status"]);
+
+            await KubeActors.ActAsTheDeploymentControllerAsync(client, ns, deployment.Metadata.Name);
+            await WaitForJobAsync(admin, clusterId, (string)created.Body["job"]!["id"]!);
+            Assert.Equal("active", (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["cluster"]!["status"]);
+            var listed = JsonNode.Parse(await KubeActors.HelmAsync(kube.AdminKubeconfig, "list", "--namespace", ns, "--output", "json"))!.AsArray();
+            var entry = Assert.Single(listed);
+            Assert.Equal((release, "deployed", $"{chartName}-0.1.0"), ((string?)entry!["name"], (string?)entry["status"], (string?)entry["chart"]));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task An_identity_that_may_only_manage_its_own_namespace_installs_into_it_without_creating_namespaces()
+    {
+        using var admin = await Server.LoginAdminAsync();
+        var (versionId, chartName) = await ReleaseChartAsync(admin);
+        var ns = $"team-{Guid.NewGuid():N}"[..16];
+        var user = ServerFixture.Unique("team");
+        using var client = new k8s.Kubernetes(Kubeconfigs.Load(kube.AdminKubeconfig, null));
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+        // Everything in its namespace, nothing outside (the built-in "admin" role is aggregated by a controller that does not run here).
+        await client.RbacAuthorizationV1.CreateNamespacedRoleAsync(
+            new V1Role { Metadata = new V1ObjectMeta { Name = "team-admin" }, Rules = [new V1PolicyRule { ApiGroups = ["*"], Resources = ["*"], Verbs = ["*"] }] },
+            ns);
+        await client.RbacAuthorizationV1.CreateNamespacedRoleBindingAsync(
+            new V1RoleBinding
+            {
+                Metadata = new V1ObjectMeta { Name = "team-admin" },
+                RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "Role", Name = "team-admin" },
+                Subjects = [new Rbacv1Subject { Kind = "User", Name = user, ApiGroup = "rbac.authorization.k8s.io" }],
+            },
+            ns);
+        var credential = await admin.PostAsync("/api/v1/credentials", new { name = ServerFixture.Unique("kube"), provider = "kubernetes", secret = kube.KubeconfigFor(user) });
+        Assert.True(credential.Status == HttpStatusCode.Created, credential.ToString());
+        var runtime = await admin.PostAsync("/api/v1/runtimes", new { name = ServerFixture.Unique("k8s"), provider = "kubernetes", zone = ns, credential_id = credential.Id });
+        Assert.True(runtime.Status == HttpStatusCode.Created, runtime.ToString());
+
+        var created = await admin.PostAsync("/api/v1/clusters", new { name = ServerFixture.Unique("web"), app_version_id = versionId, runtime_id = runtime.Id });
+        Assert.True(created.Status == HttpStatusCode.Accepted, created.ToString());
+        var clusterId = (string)created.Body!["cluster"]!["id"]!;
+        var name = $"{HelmFormat.ReleaseName(clusterId)}-{chartName}";
+        await KubeActors.EventuallyAsync(
+            async () => await KubeActors.DeploymentAsync(client, ns, name) is not null
+                || (await admin.GetAsync($"/api/v1/jobs/{created.Body["job"]!["id"]}")).Body!["job"]!["finished_at"] is not null,
+            "the Deployment installed by the namespace's own identity");
+        Assert.True(await KubeActors.DeploymentAsync(client, ns, name) is not null, (await admin.GetAsync($"/api/v1/jobs/{created.Body["job"]!["id"]}")).Text);
+        await KubeActors.ActAsTheDeploymentControllerAsync(client, ns, name);
+        await WaitForJobAsync(admin, clusterId, (string)created.Body["job"]!["id"]!);
+        Assert.Equal("current", (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["observed"]!["state"]);
+    }
+
     private static async Task<(string VersionId, string ChartName)> ReleaseChartAsync(ApiSession admin, Action<string>? edit = null)
     {
         var (versionId, chartName, _) = await ReleaseChartVersionAsync(admin, edit: edit);
@@ -213,7 +351,7 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
     }
 
     private static async Task<(string VersionId, string ChartName, string RepoId)> ReleaseChartVersionAsync(
-        ApiSession admin, Action<string>? edit = null, string version = "0.1.0", string? name = null, string? repoId = null, string? appId = null)
+        ApiSession admin, Action<string>? edit = null, string version = "0.1.0", string? name = null, string? repoId = null, string? appId = null, (string Name, byte[] Bytes)? archive = null)
     {
         if (repoId is null)
         {
@@ -222,8 +360,8 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
             repoId = repo.Id;
         }
 
-        var (chartName, archive) = await SamplePackages.BuildChartAsync(version: version, name: name, edit: edit);
-        var uploaded = await admin.UploadAsync(appId is null ? "/api/v1/apps" : $"/api/v1/apps/{appId}/versions", archive, fields: new Dictionary<string, string> { ["repo_id"] = repoId });
+        var (chartName, bytes) = archive ?? await SamplePackages.BuildChartAsync(version: version, name: name, edit: edit);
+        var uploaded = await admin.UploadAsync(appId is null ? "/api/v1/apps" : $"/api/v1/apps/{appId}/versions", bytes, fields: new Dictionary<string, string> { ["repo_id"] = repoId });
         Assert.True(uploaded.Status == HttpStatusCode.Created, uploaded.ToString());
         foreach (var step in new[] { "submit", "review", "pass", "release" })
         {

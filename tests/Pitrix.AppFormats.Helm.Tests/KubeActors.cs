@@ -58,6 +58,80 @@ internal static class KubeActors
         await client.AppsV1.PatchNamespacedDeploymentStatusAsync(new V1Patch(status.ToJsonString(), V1Patch.PatchType.MergePatch), name, ns);
     }
 
+    /// <summary>
+    /// ACTS AS THE REPLICASET CONTROLLER, SCHEDULER AND KUBELET (none runs here): creates <paramref name="count"/> pods
+    /// the Deployment selects, bound to node <c>node-a</c>, and reports them running and ready with pod IPs
+    /// 10.244.0.10, .11… The namespace's <c>default</c> service account, which the controller manager would make,
+    /// is made first.
+    /// </summary>
+    public static async Task<List<string>> ActAsTheKubeletAsync(k8s.Kubernetes client, string ns, string deploymentName, int count)
+    {
+        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(deploymentName, ns);
+        try
+        {
+            await client.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "default" } }, ns);
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+        }
+
+        var names = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var name = $"{deploymentName}-{Guid.NewGuid().ToString("N")[..5]}";
+            await client.CoreV1.CreateNamespacedPodAsync(
+                new V1Pod
+                {
+                    Metadata = new V1ObjectMeta { Name = name, Labels = deployment.Spec.Template.Metadata.Labels },
+                    Spec = new V1PodSpec
+                    {
+                        NodeName = "node-a",
+                        AutomountServiceAccountToken = false,
+                        Containers = [new V1Container { Name = "web", Image = "nginx" }],
+                    },
+                },
+                ns);
+            var status = new JsonObject
+            {
+                ["status"] = new JsonObject
+                {
+                    ["phase"] = "Running",
+                    ["podIP"] = $"10.244.0.{10 + i}",
+                    ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True" }),
+                    ["containerStatuses"] = new JsonArray(new JsonObject { ["name"] = "web", ["ready"] = true, ["restartCount"] = 0, ["image"] = "nginx", ["imageID"] = "", ["state"] = new JsonObject { ["running"] = new JsonObject() } }),
+                },
+            };
+            await client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(status.ToJsonString(), V1Patch.PatchType.MergePatch), name, ns);
+            names.Add(name);
+        }
+
+        return names;
+    }
+
+    /// <summary>Runs the real helm (<c>PITRIX_HELM</c>) with <paramref name="kubeconfig"/> when given (paths in <paramref name="args"/> absolute); fails the test when helm fails.</summary>
+    public static async Task<string> HelmAsync(string? kubeconfig, params string[] args)
+    {
+        var path = kubeconfig is null ? null : Path.Combine(Directory.CreateTempSubdirectory("pitrix-helm-test-").FullName, "kubeconfig");
+        if (path is not null)
+        {
+            await File.WriteAllTextAsync(path, kubeconfig);
+        }
+
+        try
+        {
+            var (exitCode, stdout, stderr) = await new Pitrix.Packages.Helm.HelmCli(HelmReleasesTests.HelmPath()).RunAsync(args, TimeSpan.FromMinutes(1), CancellationToken.None, path);
+            Xunit.Assert.True(exitCode == 0, $"helm {string.Join(' ', args)}: {stderr}");
+            return stdout;
+        }
+        finally
+        {
+            if (path is not null)
+            {
+                Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+            }
+        }
+    }
+
     public static async Task<V1Deployment?> DeploymentAsync(k8s.Kubernetes client, string ns, string name)
     {
         try

@@ -55,4 +55,15 @@ public sealed class ReadinessRulesTests
 
         Assert.Equal([("v1", "Service", "apps", "web"), ("apps/v1", "Deployment", "other", "web")], objects);
     }
+
+    [Theory]
+    [InlineData("""{"matchLabels":{"app":"web","tier":"front"}}""", "app=web,tier=front")]
+    [InlineData("""{"matchLabels":{"app":"web"},"matchExpressions":[{"key":"env","operator":"In","values":["a","b"]},{"key":"canary","operator":"DoesNotExist"}]}""", "app=web,env in (a,b),!canary")]
+    [InlineData("""{"matchExpressions":[{"key":"env","operator":"NotIn","values":["x"]},{"key":"zone","operator":"Exists"}]}""", "env notin (x),zone")]
+    public void A_workload_selector_becomes_the_API_label_selector_of_its_pods(string selector, string expected) =>
+        Assert.Equal(expected, ReleaseObserver.Selector((JsonObject)JsonNode.Parse(selector)!));
+
+    [Fact]
+    public void An_unknown_selector_operator_is_refused_rather_than_selecting_every_pod() =>
+        Assert.Throws<ArgumentException>(() => ReleaseObserver.Selector((JsonObject)JsonNode.Parse("""{"matchExpressions":[{"key":"a","operator":"Gt","values":["1"]}]}""")!));
 }

@@ -9,14 +9,30 @@ namespace Pitrix.Api.Endpoints;
 /// <summary>What the cluster is doing now: the unfinished job holding its lease.</summary>
 public sealed record ClusterTransitionDto(string JobId, string Action, string Status);
 
-public sealed record ClusterRoleDto(string Name, int Count, int Cpu, int Memory, int Gpu, int VolumeSize, IReadOnlyDictionary<string, string> Env)
+/// <summary>A role: for VM apps a group of nodes of one size; for Helm a workload (<c>Deployment/web</c>), <c>count</c> its desired replicas and <c>ready</c> its ready ones.</summary>
+public sealed record ClusterRoleDto(string Name, int Count, int Cpu, int Memory, int Gpu, int VolumeSize, IReadOnlyDictionary<string, string> Env, int? Ready = null)
 {
+    private static readonly Dictionary<string, string> NoEnv = [];
+
     public static ClusterRoleDto From(ClusterRole r) => new(r.Name, r.Count, r.Cpu, r.Memory, r.Gpu, r.VolumeSize, r.Env);
+
+    public static ClusterRoleDto From(ObservedWorkload w) => new($"{w.Kind}/{w.Name}", w.Desired, 0, 0, 0, 0, NoEnv, w.Ready);
 }
 
-public sealed record ClusterNodeDto(string Id, string Role, int ServerId, string? InstanceId, string? PrivateIp, IReadOnlyList<string> Volumes, string Status, string Health, DateTimeOffset CreatedAt)
+/// <summary>A node: for VM apps an instance; for Helm a pod (<c>status</c> its phase, <c>health</c> from its readiness, <c>host</c> the Kubernetes node it runs on).</summary>
+public sealed record ClusterNodeDto(string Id, string Role, int ServerId, string? InstanceId, string? PrivateIp, IReadOnlyList<string> Volumes, string Status, string Health, DateTimeOffset CreatedAt, string? Host = null)
 {
     public static ClusterNodeDto From(ClusterNode n) => new(n.Id, n.Role, n.ServerId, n.InstanceId, n.PrivateIp, n.Volumes, n.Status, n.Health, n.CreatedAt);
+
+    public static ClusterNodeDto From(ObservedPod p, int index, DateTimeOffset observedAt) => new(
+        p.Name, p.Workload, index, null, p.Ip, [], p.Phase.ToLowerInvariant(),
+        p.Ready ? NodeHealth.Healthy : p.Phase is "Running" or "Failed" ? NodeHealth.Unhealthy : NodeHealth.Unknown, observedAt, p.Host);
+}
+
+/// <summary>What the runtime showed of the cluster when last read (<c>state</c>: current, in_progress, failed, not_found, unreachable), and when.</summary>
+public sealed record ClusterObservationDto(string State, string Message, int? Revision, DateTimeOffset ObservedAt, IReadOnlyList<ObservedWorkload> Workloads, IReadOnlyList<ObservedPod> Pods, IReadOnlyDictionary<string, string> Endpoints)
+{
+    public static ClusterObservationDto From(ClusterObservation o) => new(o.State, o.Message, o.Revision, o.ObservedAt, o.Workloads, o.Pods, o.Endpoints);
 }
 
 public sealed record ClusterDto(
@@ -46,8 +62,11 @@ public sealed record ClusterDto(
         c.Endpoints, c.Labels, c.OwnerId, c.GroupId, c.Visibility, c.CreatedAt, c.UpdatedAt, c.DeletedAt);
 }
 
-/// <summary>A cluster with its configuration, roles and nodes.</summary>
-public sealed record ClusterDetailDto(ClusterDto Cluster, JsonNode? ConfigValues, IReadOnlyList<ClusterRoleDto> Roles, IReadOnlyList<ClusterNodeDto> Nodes);
+/// <summary>
+/// A cluster with its configuration, roles and nodes. For a cluster whose format observes its runtime (Helm),
+/// roles, nodes and endpoints come from the last <c>observed</c> view of the runtime.
+/// </summary>
+public sealed record ClusterDetailDto(ClusterDto Cluster, JsonNode? ConfigValues, IReadOnlyList<ClusterRoleDto> Roles, IReadOnlyList<ClusterNodeDto> Nodes, ClusterObservationDto? Observed = null);
 
 public sealed record JobDto(
     string Id,

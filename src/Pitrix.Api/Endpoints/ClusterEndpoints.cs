@@ -128,11 +128,22 @@ public static class ClusterEndpoints
         var roles = await db.ClusterRoles.AsNoTracking().Where(r => r.ClusterId == id).OrderBy(r => r.Name).ToListAsync(cancellationToken);
         var nodes = await db.ClusterNodes.AsNoTracking().Where(n => n.ClusterId == id && n.Status != NodeStatus.Deleted).OrderBy(n => n.ServerId).ToListAsync(cancellationToken);
         var holders = await HoldersAsync(db, [cluster], cancellationToken);
+        var observed = cluster.Status is ClusterStatus.Deleted or ClusterStatus.Ceased
+            ? null
+            : await db.ClusterObservations.AsNoTracking().SingleOrDefaultAsync(o => o.ClusterId == id, cancellationToken);
+        var view = ClusterDto.From(cluster, holders.GetValueOrDefault(id));
+        if (observed is null)
+        {
+            return TypedResults.Ok(new ClusterDetailDto(view, JsonNode.Parse(cluster.ConfigValues), roles.Select(ClusterRoleDto.From).ToList(), nodes.Select(ClusterNodeDto.From).ToList()));
+        }
+
+        // The runtime's own view: its workloads as roles, its pods as nodes, its Services and Ingresses as endpoints.
         return TypedResults.Ok(new ClusterDetailDto(
-            ClusterDto.From(cluster, holders.GetValueOrDefault(id)),
+            view with { Endpoints = new Dictionary<string, string>(view.Endpoints.Concat(observed.Endpoints.Where(e => !view.Endpoints.ContainsKey(e.Key))), StringComparer.Ordinal) },
             JsonNode.Parse(cluster.ConfigValues),
-            roles.Select(ClusterRoleDto.From).ToList(),
-            nodes.Select(ClusterNodeDto.From).ToList()));
+            [.. roles.Select(ClusterRoleDto.From), .. observed.Workloads.Select(ClusterRoleDto.From)],
+            [.. nodes.Select(ClusterNodeDto.From), .. observed.Pods.Select((p, i) => ClusterNodeDto.From(p, i + 1, observed.ObservedAt))],
+            ClusterObservationDto.From(observed)));
     }
 
     private static async Task<Results<Ok<Page<JobDto>>, ProblemHttpResult>> JobsAsync(string id, ListQuery list, Caller caller, PitrixDbContext db, CancellationToken cancellationToken)
@@ -370,8 +381,12 @@ public static class ClusterEndpoints
                     return Error.Validation("cluster.invalid_version", $"Version '{versionId}' is not another version of this cluster's app.");
                 }
 
+                // A rollback restores the values the cluster had on the version it returns to (as helm rollback does), not today's.
                 var currentValues = JsonNode.Parse(found.ConfigValues) as JsonObject ?? [];
-                var upgraded = await DesignAsync(db, services, caller, versionId, Merge(currentValues, body.Values ?? []), cancellationToken, currentValues);
+                var baseValues = effective == ClusterAction.Rollback && found.PreviousConfigValues is { } previous
+                    ? JsonNode.Parse(previous) as JsonObject ?? []
+                    : currentValues;
+                var upgraded = await DesignAsync(db, services, caller, versionId, Merge(baseValues, body.Values ?? []), cancellationToken, currentValues);
                 if (!upgraded.IsSuccess)
                 {
                     return upgraded.Error!;

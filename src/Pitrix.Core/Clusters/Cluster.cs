@@ -49,6 +49,9 @@ public sealed class Cluster : IOwnedResource
     /// <summary>The user's configuration values after validation, with defaults filled (JSON object).</summary>
     public string ConfigValues { get; set; } = "{}";
 
+    /// <summary>The values before the last upgrade or rollback (JSON object): what <c>rollback</c> restores with <see cref="PreviousAppVersionId"/>.</summary>
+    public string? PreviousConfigValues { get; set; }
+
     /// <summary>The format's rendered description of the cluster (for vmcluster, the rendered <c>cluster.json</c>).</summary>
     public string? Spec { get; set; }
 

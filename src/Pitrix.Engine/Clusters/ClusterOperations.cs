@@ -755,6 +755,11 @@ public sealed class ClusterOperations(PitrixDbContext db, AppFormatRegistry form
 
                 break;
             case ClusterAction.UpdateConfig or ClusterAction.Upgrade or ClusterAction.Rollback when target is not null:
+                if (job.Action != ClusterAction.UpdateConfig)
+                {
+                    cluster.PreviousConfigValues = cluster.ConfigValues;
+                }
+
                 cluster.ConfigValues = target.Values.ToJsonString();
                 cluster.Spec = target.Spec;
                 foreach (var role in roles)

@@ -13,6 +13,9 @@ public sealed class HelmOptions
 
     /// <summary>Longest a single helm invocation may run. Default: 2 minutes.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often the engine re-reads every running release's cluster view from its API server (drift). Default: 30 seconds.</summary>
+    public TimeSpan ObserveInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class HelmOptionsValidator : IValidateOptions<HelmOptions>
@@ -20,6 +23,7 @@ public sealed class HelmOptionsValidator : IValidateOptions<HelmOptions>
     public ValidateOptionsResult Validate(string? name, HelmOptions options) =>
         string.IsNullOrWhiteSpace(options.Path) ? ValidateOptionsResult.Fail("Helm:Path must name the helm executable.")
         : options.Timeout <= TimeSpan.Zero ? ValidateOptionsResult.Fail("Helm:Timeout must be positive.")
+        : options.ObserveInterval < TimeSpan.FromSeconds(1) ? ValidateOptionsResult.Fail("Helm:ObserveInterval must be at least one second.")
         : ValidateOptionsResult.Success;
 }
 

@@ -840,6 +840,9 @@ namespace Pitrix.Persistence.Migrations.Postgres
                     b.Property<string>("PreviousAppVersionId")
                         .HasColumnType("text");
 
+                    b.Property<string>("PreviousConfigValues")
+                        .HasColumnType("text");
+
                     b.Property<string>("RuntimeId")
                         .IsRequired()
                         .HasColumnType("text");
@@ -932,6 +935,44 @@ namespace Pitrix.Persistence.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("cluster_nodes", (string)null);
+                });
+
+            modelBuilder.Entity("Pitrix.Core.Clusters.ClusterObservation", b =>
+                {
+                    b.Property<string>("ClusterId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Endpoints")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)");
+
+                    b.Property<DateTimeOffset>("ObservedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Pods")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int?>("Revision")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Workloads")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("ClusterId");
+
+                    b.ToTable("cluster_observations", (string)null);
                 });
 
             modelBuilder.Entity("Pitrix.Core.Clusters.ClusterRole", b =>
@@ -1648,6 +1689,15 @@ namespace Pitrix.Persistence.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Pitrix.Core.Clusters.ClusterNode", b =>
+                {
+                    b.HasOne("Pitrix.Core.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pitrix.Core.Clusters.ClusterObservation", b =>
                 {
                     b.HasOne("Pitrix.Core.Clusters.Cluster", null)
                         .WithMany()

@@ -835,6 +835,9 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                     b.Property<string>("PreviousAppVersionId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PreviousConfigValues")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("RuntimeId")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -927,6 +930,44 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("cluster_nodes", (string)null);
+                });
+
+            modelBuilder.Entity("Pitrix.Core.Clusters.ClusterObservation", b =>
+                {
+                    b.Property<string>("ClusterId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Endpoints")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ObservedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Pods")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("Revision")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Workloads")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ClusterId");
+
+                    b.ToTable("cluster_observations", (string)null);
                 });
 
             modelBuilder.Entity("Pitrix.Core.Clusters.ClusterRole", b =>
@@ -1641,6 +1682,15 @@ namespace Pitrix.Persistence.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Pitrix.Core.Clusters.ClusterNode", b =>
+                {
+                    b.HasOne("Pitrix.Core.Clusters.Cluster", null)
+                        .WithMany()
+                        .HasForeignKey("ClusterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pitrix.Core.Clusters.ClusterObservation", b =>
                 {
                     b.HasOne("Pitrix.Core.Clusters.Cluster", null)
                         .WithMany()
