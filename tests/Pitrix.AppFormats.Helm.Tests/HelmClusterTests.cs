@@ -9,27 +9,13 @@ using Pitrix.Testing;
 namespace Pitrix.AppFormats.Helm.Tests;
 
 /// <summary>
-/// A Helm app deployed through the Pitrix API onto a kubernetes runtime: the real server and engine, the real
-/// helm binary and the real kube-apiserver. The cluster turns active only when its workloads are ready, which,
-/// without a kubelet here, the test brings about by ACTING AS THE DEPLOYMENT CONTROLLER (patching status).
+/// Helm apps through the API with helm 3 (<c>PITRIX_HELM</c>): the whole lifecycle (from the base class), and paths
+/// that are Pitrix's own (active only once ready, the repair of a release a killed helm left pending), tested once:
+/// the release tests cover both majors' side of them.
 /// </summary>
 [Collection(KubernetesGroup.Name)]
-public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
+public sealed class HelmClusterHelm3Tests(KubeApiServer kube) : HelmClusterTests(kube, 3)
 {
-    private TestServer? _server;
-
-    private TestServer Server => _server ?? throw new InvalidOperationException("Not started.");
-
-    public async Task InitializeAsync() => _server = await TestServer.StartAsync("sqlite", $"--Helm:Path={HelmReleasesTests.HelmPath()}");
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task A_chart_installs_through_the_API_is_active_once_ready_reconfigures_and_is_ceased()
     {
@@ -45,7 +31,7 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         }
 
         var ns = $"apps-{Guid.NewGuid():N}"[..16];
-        var credential = await admin.PostAsync("/api/v1/credentials", new { name = ServerFixture.Unique("kube"), provider = "kubernetes", secret = kube.AdminKubeconfig });
+        var credential = await admin.PostAsync("/api/v1/credentials", new { name = ServerFixture.Unique("kube"), provider = "kubernetes", secret = Kube.AdminKubeconfig });
         Assert.True(credential.Status == HttpStatusCode.Created, credential.ToString());
         var runtime = await admin.PostAsync("/api/v1/runtimes", new { name = ServerFixture.Unique("k8s"), provider = "kubernetes", zone = ns, credential_id = credential.Id });
         Assert.True(runtime.Status == HttpStatusCode.Created, runtime.ToString());
@@ -61,12 +47,12 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         var jobId = (string)created.Body["job"]!["id"]!;
         var release = HelmFormat.ReleaseName(clusterId);
         var deploymentName = $"{release}-{chartName}";
-        using var client = new k8s.Kubernetes(Kubeconfigs.Load(kube.AdminKubeconfig, null));
+        using var client = new k8s.Kubernetes(Kubeconfigs.Load(Kube.AdminKubeconfig, null));
 
         // Installed: an ordinary release helm lists, its objects in the API server; not active while unready.
         await KubeActors.EventuallyAsync(async () => await KubeActors.DeploymentAsync(client, ns, deploymentName) is not null, "the release's Deployment");
-        var releases = new HelmReleases(new HelmCli(HelmReleasesTests.HelmPath()));
-        var target = new HelmTarget(kube.AdminKubeconfig, null, ns);
+        var releases = new HelmReleases(new HelmCli(HelmPath));
+        var target = new HelmTarget(Kube.AdminKubeconfig, null, ns);
         Assert.Equal("deployed", (await releases.StatusAsync(target, release, CancellationToken.None))?.Status);
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal("pending", (string?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}")).Body!["cluster"]!["status"]);
@@ -118,7 +104,7 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         var clusterId = (string)created.Body!["cluster"]!["id"]!;
         var release = HelmFormat.ReleaseName(clusterId);
         var deploymentName = $"{release}-{chartName}";
-        using var client = new k8s.Kubernetes(Kubeconfigs.Load(kube.AdminKubeconfig, null));
+        using var client = new k8s.Kubernetes(Kubeconfigs.Load(Kube.AdminKubeconfig, null));
         await KubeActors.EventuallyAsync(async () => await KubeActors.DeploymentAsync(client, ns, deploymentName) is not null, "the release's Deployment");
         await KubeActors.ActAsTheDeploymentControllerAsync(client, ns, deploymentName);
         await WaitForJobAsync(admin, clusterId, (string)created.Body["job"]!["id"]!);
@@ -126,8 +112,8 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         // An upgrade whose pre-upgrade hook never completes: helm blocks, the release pending-upgrade; helm is killed.
         var blocked = await admin.PostAsync($"/api/v1/clusters/{clusterId}:update_config", new { values = new JsonObject { ["migrate"] = true } });
         Assert.True(blocked.Status == HttpStatusCode.Accepted, blocked.ToString());
-        var releases = new HelmReleases(new HelmCli(HelmReleasesTests.HelmPath()));
-        var target = new HelmTarget(kube.AdminKubeconfig, null, ns);
+        var releases = new HelmReleases(new HelmCli(HelmPath));
+        var target = new HelmTarget(Kube.AdminKubeconfig, null, ns);
         await KubeActors.EventuallyAsync(async () => (await releases.StatusAsync(target, release, CancellationToken.None))?.Status == "pending-upgrade", "helm in the middle of the upgrade");
         var helm = Assert.Single(KubeActors.HelmProcessesOf(release));
         KubeActors.Kill(helm);
@@ -148,6 +134,38 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         var ceased = await admin.PostAsync($"/api/v1/clusters/{clusterId}:cease", new { force = true });
         await WaitForJobAsync(admin, clusterId, ceased.Id);
     }
+}
+
+/// <summary>Helm apps through the API with helm 4 (<c>PITRIX_HELM4</c>): the whole lifecycle.</summary>
+[Collection(KubernetesGroup.Name)]
+public sealed class HelmClusterHelm4Tests(KubeApiServer kube) : HelmClusterTests(kube, 4);
+
+/// <summary>
+/// A Helm app deployed through the Pitrix API onto a kubernetes runtime: the real server and engine, the real
+/// helm binary (one subclass per supported major) and the real kube-apiserver. The cluster turns active only when
+/// its workloads are ready, which, without a kubelet here, the test brings about by ACTING AS THE DEPLOYMENT
+/// CONTROLLER (patching status).
+/// </summary>
+public abstract class HelmClusterTests(KubeApiServer kube, int helmMajor) : IAsyncLifetime
+{
+    private TestServer? _server;
+
+    protected KubeApiServer Kube { get; } = kube;
+
+    /// <summary>The helm binary the server drives, and the tests too.</summary>
+    protected string HelmPath { get; } = HelmBinaries.Path(helmMajor);
+
+    protected TestServer Server => _server ?? throw new InvalidOperationException("Not started.");
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync("sqlite", $"--Helm:Path={HelmPath}");
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
 
     [Fact]
     public async Task Upgrade_rollback_delete_recover_and_purge_through_the_API_as_helm_history_shows_them()
@@ -162,9 +180,9 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         var clusterId = (string)created.Body!["cluster"]!["id"]!;
         var release = HelmFormat.ReleaseName(clusterId);
         var deploymentName = $"{release}-{chartName}";
-        var target = new HelmTarget(kube.AdminKubeconfig, null, ns);
-        var releases = new HelmReleases(new HelmCli(HelmReleasesTests.HelmPath()));
-        using var client = new k8s.Kubernetes(Kubeconfigs.Load(kube.AdminKubeconfig, null));
+        var target = new HelmTarget(Kube.AdminKubeconfig, null, ns);
+        var releases = new HelmReleases(new HelmCli(HelmPath));
+        using var client = new k8s.Kubernetes(Kubeconfigs.Load(Kube.AdminKubeconfig, null));
         async Task ReadyAsync(string jobId, int replicas)
         {
             await KubeActors.EventuallyAsync(async () => (await KubeActors.DeploymentAsync(client, ns, deploymentName))?.Spec.Replicas == replicas, $"{replicas} replica(s) asked");
@@ -206,13 +224,13 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         Assert.Empty(await releases.HistoryAsync(target, release, CancellationToken.None));
     }
 
-    private static async Task<(string VersionId, string ChartName)> ReleaseChartAsync(ApiSession admin, Action<string>? edit = null)
+    protected static async Task<(string VersionId, string ChartName)> ReleaseChartAsync(ApiSession admin, Action<string>? edit = null)
     {
         var (versionId, chartName, _) = await ReleaseChartVersionAsync(admin, edit: edit);
         return (versionId, chartName);
     }
 
-    private static async Task<(string VersionId, string ChartName, string RepoId)> ReleaseChartVersionAsync(
+    protected static async Task<(string VersionId, string ChartName, string RepoId)> ReleaseChartVersionAsync(
         ApiSession admin, Action<string>? edit = null, string version = "0.1.0", string? name = null, string? repoId = null, string? appId = null)
     {
         if (repoId is null)
@@ -233,17 +251,17 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         return (uploaded.Id, chartName, repoId);
     }
 
-    private async Task<(string RuntimeId, string Namespace)> RuntimeAsync(ApiSession admin)
+    protected async Task<(string RuntimeId, string Namespace)> RuntimeAsync(ApiSession admin)
     {
         var ns = $"apps-{Guid.NewGuid():N}"[..16];
-        var credential = await admin.PostAsync("/api/v1/credentials", new { name = ServerFixture.Unique("kube"), provider = "kubernetes", secret = kube.AdminKubeconfig });
+        var credential = await admin.PostAsync("/api/v1/credentials", new { name = ServerFixture.Unique("kube"), provider = "kubernetes", secret = Kube.AdminKubeconfig });
         Assert.True(credential.Status == HttpStatusCode.Created, credential.ToString());
         var runtime = await admin.PostAsync("/api/v1/runtimes", new { name = ServerFixture.Unique("k8s"), provider = "kubernetes", zone = ns, credential_id = credential.Id });
         Assert.True(runtime.Status == HttpStatusCode.Created, runtime.ToString());
         return (runtime.Id, ns);
     }
 
-    private static async Task<JsonNode> WaitForJobAsync(ApiSession session, string clusterId, string jobId, string expect = "succeeded")
+    protected static async Task<JsonNode> WaitForJobAsync(ApiSession session, string clusterId, string jobId, string expect = "succeeded")
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (DateTime.UtcNow < deadline)
