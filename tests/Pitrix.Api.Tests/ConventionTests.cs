@@ -138,7 +138,7 @@ public sealed class HelmConfigurationTests
     [Fact]
     public async Task HelmPath_FromConfiguration_RunsRealHelm()
     {
-        var helm = Environment.GetEnvironmentVariable("PITRIX_HELM") ?? throw new InvalidOperationException("PITRIX_HELM is not set; run ./test.sh.");
+        var helm = HelmBinaries.Path(3);
         await using var server = await TestServer.StartAsync("sqlite", $"--Helm:Path={helm}", "--Helm:Timeout=00:00:45");
         var cli = server.Services.GetRequiredService<Pitrix.Packages.Helm.HelmCli>();
         Assert.Equal(helm, cli.HelmPath);

