@@ -14,7 +14,7 @@ namespace Pitrix.AppFormats.Helm.Tests;
 /// without a kubelet here, the test brings about by ACTING AS THE DEPLOYMENT CONTROLLER (patching status).
 /// </summary>
 [Collection(KubernetesGroup.Name)]
-public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
+public sealed partial class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
 {
     private TestServer? _server;
 
@@ -179,6 +179,13 @@ public sealed class HelmClusterTests(KubeApiServer kube) : IAsyncLifetime
         Assert.True(upgrade.Status == HttpStatusCode.Accepted, upgrade.ToString());
         await ReadyAsync(upgrade.Id, 3);
         Assert.Equal($"{chartName}-0.2.0", (await releases.HistoryAsync(target, release, CancellationToken.None))[^1].Chart);
+
+        // The rollback's plan shows what it applies: revision 1 as helm stored it (one replica).
+        var rollbackPlan = await admin.PostAsync($"/api/v1/clusters/{clusterId}:plan", new { action = "rollback" });
+        Assert.True(rollbackPlan.Status == HttpStatusCode.OK, rollbackPlan.ToString());
+        var rolledBack = Assert.Single(rollbackPlan.Body!["manifest_diff"]!["resources"]!.AsArray(), r => (string?)r!["change"] != "unchanged");
+        Assert.Equal(("Deployment", "changed"), ((string?)rolledBack!["kind"], (string?)rolledBack["change"]));
+        Assert.Equal(["-  replicas: 3", "+  replicas: 1"], ChangedLines(rolledBack["diff"]));
 
         // Roll back: revision 3 carries revision 1's manifest; the cluster is on 0.1.0 again.
         var rollback = await admin.PostAsync($"/api/v1/clusters/{clusterId}:rollback");
