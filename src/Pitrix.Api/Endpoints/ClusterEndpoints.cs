@@ -260,8 +260,9 @@ public static class ClusterEndpoints
     }
 
     /// <summary>
-    /// What a change of the cluster's values or version does to its rendered manifest (update_config, upgrade,
-    /// rollback, for formats with an inspector: Helm's renders both with <c>helm template</c>); null otherwise.
+    /// What a change of the cluster's values or version does to its manifest (update_config, upgrade, rollback, for
+    /// formats with an inspector: Helm's renders both sides with <c>helm template</c>, or for a rollback reads both
+    /// revisions from helm); null otherwise.
     /// </summary>
     private static async Task<Result<ManifestDiffDto?>> ManifestDiffAsync(string id, ClusterActionRequest request, IServiceProvider services, CancellationToken cancellationToken)
     {
