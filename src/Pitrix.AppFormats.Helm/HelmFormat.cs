@@ -39,6 +39,10 @@ public sealed class HelmFormat : IAppFormat
     /// <summary>The release of a cluster: its id, which is a valid release name (lower-case, at most 53 characters).</summary>
     public static string ReleaseName(string clusterId) => clusterId.ToLowerInvariant().Replace('_', '-');
 
+    /// <summary>The chart (name-version, as helm history shows it) of a design's spec; null without one.</summary>
+    internal static string? ChartOf(string? spec) =>
+        spec is not null && JsonNode.Parse(spec) is JsonObject parsed ? $"{parsed["chart"]}-{parsed["chart_version"]}" : null;
+
     public Result<ClusterDesign> Design(AppPackage package, JsonObject? values, JsonObject? current = null)
     {
         HelmChart chart;
@@ -118,9 +122,9 @@ public sealed class HelmFormat : IAppFormat
             {
                 // Back to the newest earlier revision of the version rolled back to (its chart), as helm keeps it.
                 var input = Input("rollback");
-                if (request.Target?.Spec is { } targetSpec && JsonNode.Parse(targetSpec) is JsonObject spec)
+                if (ChartOf(request.Target?.Spec) is { } chart)
                 {
-                    input["chart"] = $"{spec["chart"]}-{spec["chart_version"]}";
+                    input["chart"] = chart;
                 }
 
                 tasks = Then(input);

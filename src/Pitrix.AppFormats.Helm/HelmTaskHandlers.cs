@@ -48,6 +48,15 @@ public sealed class HelmRuntimeContext(IServiceScopeFactory scopes, ISecretProte
         return new HelmTarget(secret, runtime.Labels.GetValueOrDefault(KubernetesRuntimeProvider.ContextLabel), runtime.Zone);
     }
 
+    /// <summary>The namespace of a runtime's releases (its zone), read without its credential: enough to render a chart.</summary>
+    public async Task<string> NamespaceAsync(string runtimeId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
+        return await db.Runtimes.AsNoTracking().Where(r => r.Id == runtimeId).Select(r => r.Zone).SingleOrDefaultAsync(cancellationToken)
+            ?? throw new HelmReleaseException("runtime.not_found", $"Runtime {runtimeId} no longer exists.");
+    }
+
     /// <summary>The directory of the version's chart, unpacked from its package once per process; a failed unpack is tried again next time.</summary>
     public async Task<string> ChartAsync(string versionId)
     {
@@ -192,20 +201,29 @@ public sealed class HelmReleaseHandler(HelmRuntimeContext runtimes, HelmReleases
     private async Task<string> RollbackAsync(HelmTarget target, string release, int? revision, string? chart, CancellationToken cancellationToken)
     {
         var history = await helm.HistoryAsync(target, release, cancellationToken);
+        var to = RollbackRevision(release, history, revision, chart);
+        await helm.RollbackAsync(target, release, to, cancellationToken);
+        return $"rolled release {release} back to revision {to}";
+    }
+
+    /// <summary>
+    /// The revision a rollback returns to: <paramref name="revision"/> when given, else the newest earlier deployed
+    /// (or superseded) revision of <paramref name="chart"/> (name-version), else the newest earlier one.
+    /// </summary>
+    internal static int RollbackRevision(string release, IReadOnlyList<HelmRevision> history, int? revision, string? chart)
+    {
         var current = (history.Count > 0 ? history[^1] : null) ?? throw new HelmReleaseException(HelmReleaseException.NotFound, $"Release {release} has no revisions.");
         var earlier = history.Where(r => r.Revision < current.Revision && r.Status is "superseded" or "deployed").ToList();
         var to = revision
             ?? (chart is null ? null : earlier.LastOrDefault(r => r.Chart == chart)?.Revision)
             ?? (earlier.Count > 0 ? earlier[^1].Revision : (int?)null)
-            ?? throw new HelmReleaseException("helm.no_previous_revision", $"Release {release} has no revision before {current.Revision} to roll back to.");
-        if (history.All(r => r.Revision != to))
-        {
-            throw new HelmReleaseException("helm.no_such_revision", $"Release {release} has no revision {to}; it has {string.Join(", ", history.Select(r => r.Revision))}.");
-        }
-
-        await helm.RollbackAsync(target, release, to, cancellationToken);
-        return $"rolled release {release} back to revision {to}";
+            ?? throw new HelmReleaseException(NoPreviousRevision, $"Release {release} has no revision before {current.Revision} to roll back to.");
+        return history.Any(r => r.Revision == to)
+            ? to
+            : throw new HelmReleaseException("helm.no_such_revision", $"Release {release} has no revision {to}; it has {string.Join(", ", history.Select(r => r.Revision))}.");
     }
+
+    internal const string NoPreviousRevision = "helm.no_previous_revision";
 
     private async Task<string> RecoverAsync(HelmTarget target, string release, HelmReleaseInfo? status, CancellationToken cancellationToken)
     {

@@ -766,6 +766,52 @@ public sealed partial class CliApp
         var tasks = plan?["tasks"] as JsonArray ?? [];
         await env.Output.WriteLineAsync($"Plan for {(string?)plan?["action"]}: {tasks.Count} task(s), in an order they can run; nothing was changed.");
         output.WriteRows(tasks, PlanColumns);
+        if (plan?["manifest_diff"] is JsonObject diff)
+        {
+            await WriteManifestDiffAsync(env, diff);
+        }
+    }
+
+    /// <summary>A plan's manifest diff: a line per resource that changes, then their unified diffs (colored on a terminal).</summary>
+    private static async Task WriteManifestDiffAsync(CliEnvironment env, JsonObject diff)
+    {
+        var resources = (diff["resources"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var changing = resources.Where(r => (string?)r["change"] != "unchanged").ToList();
+        await env.Output.WriteLineAsync();
+        if (changing.Count == 0)
+        {
+            await env.Output.WriteLineAsync($"Manifest: no changes ({resources.Count} resource(s) unchanged).");
+            return;
+        }
+
+        await env.Output.WriteLineAsync(
+            $"Manifest: {(int?)diff["added"] ?? 0} added, {(int?)diff["removed"] ?? 0} removed, {(int?)diff["changed"] ?? 0} changed, {(int?)diff["unchanged"] ?? 0} unchanged.");
+        var width = changing.Max(r => ((string?)r["change"])?.Length ?? 0);
+        foreach (var resource in changing)
+        {
+            var change = (string?)resource["change"] ?? "";
+            var line = $"  {change.PadRight(width)}  {(string?)resource["kind"]} {(string?)resource["namespace"]}/{(string?)resource["name"]}";
+            await env.Output.WriteLineAsync(env.Colors ? Colored(change switch { "added" => '+', "removed" => '-', _ => '@' }, line) : line);
+        }
+
+        await env.Output.WriteLineAsync();
+        var unified = ((string?)diff["unified"] ?? "").TrimEnd('\n').Split('\n');
+        for (var i = 0; i < unified.Length; i++)
+        {
+            var line = unified[i];
+            var label = (line.StartsWith("--- ", StringComparison.Ordinal) && i + 1 < unified.Length && unified[i + 1].StartsWith("+++ ", StringComparison.Ordinal))
+                || (line.StartsWith("+++ ", StringComparison.Ordinal) && i > 0 && unified[i - 1].StartsWith("--- ", StringComparison.Ordinal));
+            await env.Output.WriteLineAsync(!env.Colors ? line : label ? $"\e[1m{line}\e[0m" : Colored(line.Length > 0 ? line[0] : ' ', line));
+        }
+
+        // Hunk headers and changed resources cyan, deletions red, insertions green; file labels bold.
+        static string Colored(char first, string line) => first switch
+        {
+            '@' => $"\e[36m{line}\e[0m",
+            '-' => $"\e[31m{line}\e[0m",
+            '+' => $"\e[32m{line}\e[0m",
+            _ => line,
+        };
     }
 
     private static JsonObject ClusterView(JsonObject cluster) => ClusterView(cluster, null);

@@ -8,6 +8,9 @@ public sealed record CliEnvironment(TextReader Input, TextWriter Output, TextWri
 {
     public Func<HttpMessageHandler>? HandlerFactory { get; init; }
 
+    /// <summary>Whether standard output takes ANSI colors: a terminal, and <c>NO_COLOR</c> unset (no-color.org).</summary>
+    public bool Colors { get; init; }
+
     /// <summary>The clock that paces polling (<c>repo sync --wait</c>).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
@@ -25,6 +28,9 @@ public sealed record CliEnvironment(TextReader Input, TextWriter Output, TextWri
             path = Path.Combine(configHome, "pitrix", "config.json");
         }
 
-        return new CliEnvironment(Console.In, Console.Out, Console.Error, path, !Console.IsInputRedirected);
+        return new CliEnvironment(Console.In, Console.Out, Console.Error, path, !Console.IsInputRedirected)
+        {
+            Colors = !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")),
+        };
     }
 }

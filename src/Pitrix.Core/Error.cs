@@ -8,6 +8,9 @@ public enum ErrorKind
     Forbidden,
     NotFound,
     Conflict,
+
+    /// <summary>The request is well formed but cannot be carried out as asked (a chart that does not render with the values).</summary>
+    Unprocessable,
     PayloadTooLarge,
     RateLimited,
     Unavailable,

@@ -202,6 +202,10 @@ public abstract class ClusterTests(ServerFixture fixture)
         var update = await w.User.PostAsync($"/api/v1/clusters/{clusterId}:plan", new { action = "update_config", values = new { env = new { tick_time = 3000 } } });
         Assert.Equal(["reconfigure:zk_node"], update.Body!["tasks"]!.AsArray().Select(t => (string)t!["key"]!).ToArray());
         Assert.Contains("tick_time", (string?)update.Body["tasks"]![0]!["input"]!["command"]);
+
+        // Only Helm clusters have a manifest to diff; a vmcluster's plan has none.
+        Assert.True(update.Body.AsObject().ContainsKey("manifest_diff"));
+        Assert.Null(update.Body["manifest_diff"]);
         var unchanged = await w.User.PostAsync($"/api/v1/clusters/{clusterId}:plan", new { action = "update_config", values = new { env = new { tick_time = 2000 } } });
         Assert.Equal(["unchanged"], unchanged.Body!["tasks"]!.AsArray().Select(t => (string)t!["key"]!).ToArray());
         Assert.Equal("cluster.invalid_parameters", (await w.User.PostAsync($"/api/v1/clusters/{clusterId}:plan", new { action = "scale_out", roles = new { nope = 1 } })).Code);

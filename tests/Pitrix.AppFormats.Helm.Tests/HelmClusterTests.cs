@@ -16,7 +16,7 @@ namespace Pitrix.AppFormats.Helm.Tests;
 /// the release tests cover both majors' side of them.
 /// </summary>
 [Collection(KubernetesGroup.Name)]
-public sealed class HelmClusterHelm3Tests(KubeApiServer kube) : HelmClusterTests(kube, 3)
+public sealed partial class HelmClusterHelm3Tests(KubeApiServer kube) : HelmClusterTests(kube, 3)
 {
     [Fact]
     public async Task A_chart_installs_through_the_API_is_active_once_ready_reconfigures_and_is_ceased()
@@ -343,6 +343,13 @@ public abstract class HelmClusterTests(KubeApiServer kube, int helmMajor) : IAsy
         Assert.Equal($"{chartName}-0.2.0", (await releases.HistoryAsync(target, release, CancellationToken.None))[^1].Chart);
         Assert.Equal(3, (int?)(await admin.GetAsync($"/api/v1/clusters/{clusterId}/values")).Body!["values"]!["replicaCount"]);
 
+        // The rollback's plan shows what it applies: revision 1 as helm stored it (one replica).
+        var rollbackPlan = await admin.PostAsync($"/api/v1/clusters/{clusterId}:plan", new { action = "rollback" });
+        Assert.True(rollbackPlan.Status == HttpStatusCode.OK, rollbackPlan.ToString());
+        var rolledBack = Assert.Single(rollbackPlan.Body!["manifest_diff"]!["resources"]!.AsArray(), r => (string?)r!["change"] != "unchanged");
+        Assert.Equal(("Deployment", "changed"), ((string?)rolledBack!["kind"], (string?)rolledBack["change"]));
+        Assert.Equal(["-  replicas: 3", "+  replicas: 1"], ChangedLines(rolledBack["diff"]));
+
         // Roll back: revision 3 carries revision 1's manifest; the cluster is on 0.1.0 again.
         var rollback = await admin.PostAsync($"/api/v1/clusters/{clusterId}:rollback");
         Assert.True(rollback.Status == HttpStatusCode.Accepted, rollback.ToString());
@@ -415,6 +422,11 @@ public abstract class HelmClusterTests(KubeApiServer kube, int helmMajor) : IAsy
         Assert.True(runtime.Status == HttpStatusCode.Created, runtime.ToString());
         return (runtime.Id, ns);
     }
+
+    protected static List<string> ChangedLines(JsonNode? diff) =>
+        ((string?)diff ?? "").Split('\n')
+            .Where(l => (l.StartsWith('-') && !l.StartsWith("--- ", StringComparison.Ordinal)) || (l.StartsWith('+') && !l.StartsWith("+++ ", StringComparison.Ordinal)))
+            .ToList();
 
     protected static async Task<JsonNode> WaitForJobAsync(ApiSession session, string clusterId, string jobId, string expect = "succeeded")
     {

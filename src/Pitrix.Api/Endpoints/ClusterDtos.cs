@@ -129,11 +129,32 @@ public sealed record ClusterJobDto(ClusterDto Cluster, JobDto Job);
 
 public sealed record PlannedTaskDto(string Key, string Kind, IReadOnlyList<string> DependsOn, bool Compensation, int MaxAttempts, int TimeoutSeconds, JsonNode? Input);
 
-/// <summary>The task DAG an action would run, in a valid execution order.</summary>
-public sealed record PlanDto(string Action, IReadOnlyList<PlannedTaskDto> Tasks)
+/// <summary>
+/// The task DAG an action would run, in a valid execution order, and for update_config, upgrade and rollback of a
+/// Helm cluster what the action changes in its rendered manifest (null otherwise).
+/// </summary>
+public sealed record PlanDto(string Action, IReadOnlyList<PlannedTaskDto> Tasks, ManifestDiffDto? ManifestDiff = null)
 {
     public static PlanDto From(TaskPlan plan) => new(plan.Action, (plan.Validate().Value ?? plan.Tasks)
         .Select(t => new PlannedTaskDto(t.Key, t.Kind, t.DependsOn, t.Compensation, Math.Max(1, t.Retry?.MaxAttempts ?? 1), t.TimeoutSeconds, JsonNode.Parse(t.Input))).ToList());
+}
+
+/// <summary>
+/// One resource of a manifest diff, by kind, namespace and name: <c>change</c> is added, removed, changed or
+/// unchanged; <c>diff</c> its unified diff (null when unchanged); <c>source</c> the template that renders it.
+/// </summary>
+public sealed record ResourceDiffDto(string Kind, string Namespace, string Name, string Change, string? Source, string? Diff);
+
+/// <summary>
+/// What an action changes in a cluster's rendered manifest (current version and values against the planned
+/// ones, as <c>helm template</c> renders them): every resource, the counts, and <c>unified</c>, the diffs of the
+/// resources that change one after the other (empty when nothing changes).
+/// </summary>
+public sealed record ManifestDiffDto(IReadOnlyList<ResourceDiffDto> Resources, int Added, int Removed, int Changed, int Unchanged, string Unified)
+{
+    public static ManifestDiffDto From(ManifestDiff diff) => new(
+        diff.Resources.Select(r => new ResourceDiffDto(r.Kind, r.Namespace, r.Name, r.Change, r.Source, r.Diff)).ToList(),
+        diff.Added, diff.Removed, diff.Changed, diff.Unchanged, diff.Unified);
 }
 
 public sealed record CreateClusterRequest(

@@ -261,7 +261,37 @@ public static class ClusterEndpoints
 
         var operations = context.RequestServices.GetRequiredService<ClusterOperations>();
         var plan = await operations.PlanActionAsync(id, request.Value!, cancellationToken);
-        return plan.IsSuccess ? TypedResults.Ok(PlanDto.From(plan.Value!)) : Problems.From(plan.Error!);
+        if (!plan.IsSuccess)
+        {
+            return Problems.From(plan.Error!);
+        }
+
+        var diff = await ManifestDiffAsync(id, request.Value!, context.RequestServices, cancellationToken);
+        return diff.IsSuccess ? TypedResults.Ok(PlanDto.From(plan.Value!) with { ManifestDiff = diff.Value }) : Problems.From(diff.Error!);
+    }
+
+    /// <summary>
+    /// What a change of the cluster's values or version does to its manifest (update_config, upgrade, rollback, for
+    /// formats with an inspector: Helm's renders both sides with <c>helm template</c>, or for a rollback reads both
+    /// revisions from helm); null otherwise.
+    /// </summary>
+    private static async Task<Result<ManifestDiffDto?>> ManifestDiffAsync(string id, ClusterActionRequest request, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (request.Action is not (ClusterAction.UpdateConfig or ClusterAction.Upgrade or ClusterAction.Rollback) || request.Target is not { } target)
+        {
+            return Result.Success<ManifestDiffDto?>(null);
+        }
+
+        var db = services.GetRequiredService<PitrixDbContext>();
+        var cluster = await db.Clusters.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
+        if (cluster is null || services.GetServices<IClusterInspector>().FirstOrDefault(i => i.Format == cluster.Format) is not { } inspector)
+        {
+            return Result.Success<ManifestDiffDto?>(null);
+        }
+
+        var versionId = (string?)request.Parameters["app_version_id"] ?? cluster.AppVersionId;
+        var diff = await inspector.DiffAsync(cluster, request.Action, versionId, target, cancellationToken);
+        return diff.IsSuccess ? ManifestDiffDto.From(diff.Value!) : diff.Error!;
     }
 
     private static async Task<Results<Accepted<JobDto>, ProblemHttpResult>> ActAsync(
