@@ -1,9 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pitrix.Core.Clusters;
+using Pitrix.Engine;
 using Pitrix.Engine.Clusters;
 using Pitrix.Packages.Helm;
 using Pitrix.Persistence;
@@ -18,32 +18,16 @@ namespace Pitrix.AppFormats.Helm;
 /// A runtime that cannot be read marks its clusters <see cref="ObservedState.Unreachable"/>, keeping what was last
 /// seen. Observations of deleted clusters are dropped.
 /// </summary>
-public sealed partial class HelmStatusSync(
+public sealed class HelmStatusSync(
     IServiceScopeFactory scopes,
     HelmRuntimeContext runtimes,
     ReleaseObserver observer,
     IOptions<HelmOptions> options,
     TimeProvider time,
-    ILogger<HelmStatusSync> logger) : BackgroundService
+    ILogger<HelmStatusSync> logger) : PeriodicPass(options.Value.ObserveInterval, time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.ObserveInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await SyncAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogFailed(ex);
-            }
-        }
-    }
-
     /// <summary>One pass: returns how many clusters' observations changed.</summary>
-    public async Task<int> SyncAsync(CancellationToken cancellationToken)
+    public override async Task<int> SyncAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
@@ -86,7 +70,7 @@ public sealed partial class HelmStatusSync(
                 try
                 {
                     var observed = await observer.ObserveAsync(client, target, HelmFormat.ReleaseName(cluster.Id), cancellationToken);
-                    observation = observed.ToObservation(cluster.Id, time.GetUtcNow());
+                    observation = observed.ToObservation(cluster.Id, Time.GetUtcNow());
                 }
                 catch (Exception e) when (e is HelmReleaseException or HttpRequestException or k8s.Autorest.HttpOperationException or TimeoutException)
                 {
@@ -110,11 +94,8 @@ public sealed partial class HelmStatusSync(
     private ClusterObservation Unreachable(string clusterId, string why) => new()
     {
         ClusterId = clusterId,
-        ObservedAt = time.GetUtcNow(),
+        ObservedAt = Time.GetUtcNow(),
         State = ObservedState.Unreachable,
         Message = why.Length > 4000 ? why[..4000] + "…" : why,
     };
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Observing Helm releases failed; retrying on the next pass.")]
-    private partial void LogFailed(Exception exception);
 }

@@ -1,9 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pitrix.Core.Agents;
 using Pitrix.Core.Clusters;
+using Pitrix.Engine;
 using Pitrix.Persistence;
 
 namespace Pitrix.AppFormats.VmCluster;
@@ -13,30 +13,15 @@ namespace Pitrix.AppFormats.VmCluster;
 /// the cluster view shows it: <c>healthy</c>, <c>unhealthy</c>, or <c>unknown</c> for a node with no report or
 /// a stale one (older than <see cref="StaleAfter"/>: the drone stopped reporting).
 /// </summary>
-public sealed partial class NodeHealthSync(IServiceScopeFactory scopes, IAgentNetwork agents, TimeProvider time, ILogger<NodeHealthSync> logger) : BackgroundService
+public sealed class NodeHealthSync(IServiceScopeFactory scopes, IAgentNetwork agents, TimeProvider time, ILogger<NodeHealthSync> logger)
+    : PeriodicPass(Interval, time, logger)
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(3);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await SyncAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogFailed(ex);
-            }
-        }
-    }
-
     /// <summary>One pass: returns how many nodes changed.</summary>
-    public async Task<int> SyncAsync(CancellationToken cancellationToken)
+    public override async Task<int> SyncAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
@@ -49,7 +34,7 @@ public sealed partial class NodeHealthSync(IServiceScopeFactory scopes, IAgentNe
         }
 
         var reports = await agents.GetNodeHealthAsync([.. nodes.Select(n => n.Id)], cancellationToken);
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var changed = 0;
         foreach (var node in nodes)
         {
@@ -76,7 +61,4 @@ public sealed partial class NodeHealthSync(IServiceScopeFactory scopes, IAgentNe
 
         return changed;
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Copying node health from the agent network failed; retrying on the next pass.")]
-    private partial void LogFailed(Exception exception);
 }
