@@ -31,8 +31,8 @@ public sealed class HelmFormat : IAppFormat
 
     private static readonly RetryPolicy HelmRetry = new(MaxAttempts: 3, BaseMilliseconds: 2_000, MaxMilliseconds: 10_000);
 
-    /// <summary>Readiness is polled every 2 s for up to 15 minutes.</summary>
-    private static readonly RetryPolicy ReadyWait = new(MaxAttempts: 450, BaseMilliseconds: 2_000, MaxMilliseconds: 2_000);
+    /// <summary>Readiness is awaited for about 15 minutes: 45 attempts of <see cref="HelmReadyHandler.WatchBudget"/> (20 s) each, 2 s apart.</summary>
+    private static readonly RetryPolicy ReadyWait = new(MaxAttempts: 45, BaseMilliseconds: 2_000, MaxMilliseconds: 2_000);
 
     public string Name => FormatName;
 

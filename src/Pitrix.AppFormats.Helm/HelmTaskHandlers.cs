@@ -324,9 +324,19 @@ public sealed class HelmReadyHandler(HelmRuntimeContext runtimes, ReleaseObserve
                 }
 
                 var left = deadline - time.GetUtcNow();
-                if (left <= TimeSpan.Zero || !await ReleaseObserver.WaitForChangeAsync(client, target.Namespace, observed.Workloads.Select(w => w.Kind), left, cancellationToken))
+                if (left <= TimeSpan.Zero)
                 {
                     return TaskOutcome.Failure("helm.not_ready", $"Release {release} is not ready: {observed.Message}", retryable: true, summary);
+                }
+
+                // A watch the identity may not open (or one the API server dropped) falls back to reading every 2 s.
+                if (!await ReleaseObserver.WaitForChangeAsync(client, target.Namespace, observed.Workloads.Select(w => w.Kind), left, cancellationToken))
+                {
+                    var pause = TimeSpan.FromSeconds(2) < deadline - time.GetUtcNow() ? TimeSpan.FromSeconds(2) : deadline - time.GetUtcNow();
+                    if (pause > TimeSpan.Zero)
+                    {
+                        await Task.Delay(pause, time, cancellationToken);
+                    }
                 }
             }
         }
