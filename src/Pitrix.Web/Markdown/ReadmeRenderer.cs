@@ -11,6 +11,8 @@ namespace Pitrix.Web.Markdown;
 public static class ReadmeRenderer
 {
     private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
+    private static readonly string[] FormTags = ["form", "input", "button", "select", "option", "optgroup", "textarea", "label", "fieldset", "legend", "datalist", "output"];
+    private static readonly string[] PageAttributes = ["id", "name", "style", "class"];
     private static readonly HtmlSanitizer Sanitizer = CreateSanitizer();
 
     public static string ToSafeHtml(string markdown) => Sanitizer.Sanitize(Markdig.Markdown.ToHtml(markdown, Pipeline));
@@ -19,8 +21,19 @@ public static class ReadmeRenderer
     {
         var sanitizer = new HtmlSanitizer();
         sanitizer.AllowedSchemes.Remove("ftp");
-        sanitizer.AllowedAttributes.Remove("id");
-        sanitizer.AllowedAttributes.Remove("name");
+
+        // A README must not look like the console itself: no forms to phish with, no styles or classes to
+        // cover the page or borrow its look, no ids or names to clobber the page's own elements.
+        foreach (var tag in FormTags)
+        {
+            sanitizer.AllowedTags.Remove(tag);
+        }
+
+        foreach (var attribute in PageAttributes)
+        {
+            sanitizer.AllowedAttributes.Remove(attribute);
+        }
+
         sanitizer.PostProcessNode += (_, e) =>
         {
             if (e.Node is AngleSharp.Dom.IElement { LocalName: "a" } link)
