@@ -44,17 +44,35 @@ public static class PitrixWebExtensions
     public static WebApplication MapPitrixWeb(this WebApplication app, string? staticAssetsManifest = null)
     {
         app.UseAntiforgery();
+        app.Use(static (context, next) =>
+        {
+            if (IsConsoleRequest(context.Request))
+            {
+                // No other site may frame the console (clickjacking its buttons) or read where its users were.
+                var headers = context.Response.Headers;
+                // (Pages also carry Blazor's Content-Security-Policy frame-ancestors, set to 'none' below.)
+                headers.XFrameOptions = "DENY";
+                headers.XContentTypeOptions = "nosniff";
+                headers["Referrer-Policy"] = "same-origin";
+            }
+
+            return next(context);
+        });
         app.UseMiddleware<SessionRefreshMiddleware>();
         app.MapStaticAssets(staticAssetsManifest).AllowAnonymous();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode().AllowAnonymous();
+        app.MapRazorComponents<App>()
+            .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = "'none'")
+            .AllowAnonymous();
         app.MapPost("/signout", SignOutAsync).AllowAnonymous().DisableAntiforgery();
         app.MapGet("/apps/{id}/icon", IconAsync).AllowAnonymous();
         return app;
     }
 
     /// <summary>True for requests the console may answer (anything outside the API's and the framework's paths).</summary>
-    public static bool IsConsoleRequest(HttpRequest request) =>
-        !ReservedPrefixes.Any(p => request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
+    public static bool IsConsoleRequest(HttpRequest request) => IsConsolePath(request.Path);
+
+    internal static bool IsConsolePath(PathString path) =>
+        !ReservedPrefixes.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
 
     private static async Task<IResult> SignOutAsync(HttpContext context, IAntiforgery antiforgery, PitrixApi api)
     {

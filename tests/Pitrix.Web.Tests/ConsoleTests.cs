@@ -295,6 +295,27 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithTokenAsync(secret));
     }
 
+    [Fact]
+    public async Task Console_PagesRefuseFraming_AndLeaveTheApiItsOwnAnswers()
+    {
+        using var vendor = await Catalog.VendorAsync(Server);
+        await using var context = await fixture.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        var signIn = await page.GotoAsync("/signin");
+        Assert.Equal("DENY", await signIn!.HeaderValueAsync("x-frame-options"));
+        Assert.Contains("frame-ancestors 'none'", await signIn.HeaderValueAsync("content-security-policy"), StringComparison.Ordinal);
+
+        // The console's routes shadow nothing of the API: unknown paths and methods keep their problems.
+        var api = await vendor.User.GetAsync("/api/v1/nothing-here");
+        Assert.Equal(HttpStatusCode.NotFound, api.Status);
+        Assert.Equal("route.not_found", api.Code);
+        var wrongMethod = await vendor.User.PutAsync("/api/v1/apps", new { });
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.Status);
+        using var anonymous = Server.Anonymous();
+        Assert.Equal("Healthy", (await anonymous.GetAsync("/readyz")).Text);
+    }
+
     private async Task<HttpStatusCode> StatusWithTokenAsync(string token)
     {
         using var http = new HttpClient { BaseAddress = Server.Address };

@@ -62,7 +62,9 @@ public abstract class SignedInPage : ComponentBase
         catch (ApiException ex)
         {
             Problem = ex;
-            if (HttpContext is { Response.HasStarted: false } http && ex.Status is >= 400 and < 600)
+
+            // Not 404: static rendering leaves a 404 response to the status code pages (the API's JSON).
+            if (HttpContext is { Response.HasStarted: false } http && ex.Status is >= 400 and < 600 and not 404)
             {
                 http.Response.StatusCode = ex.Status;
             }
