@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using Pitrix.Web.Client;
@@ -32,7 +33,11 @@ public static class PitrixWebExtensions
         services.AddSingleton<SessionCookie>();
         services.AddSingleton<SessionStore>();
         services.AddScoped<WebSession>();
-        services.AddHttpClient<PitrixApi>(http => http.Timeout = TimeSpan.FromSeconds(60));
+        services.AddHttpClient<PitrixApi>(http => http.Timeout = TimeSpan.FromSeconds(60))
+
+            // The API is this server (or one named by Web:ApiBaseUrl): never through an HTTP proxy from the
+            // environment, and never followed elsewhere by a redirect.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
         return services;
     }
 
@@ -41,6 +46,8 @@ public static class PitrixWebExtensions
     /// every route here is anonymous to ASP.NET authorization, because the console's pages check the web session
     /// themselves and send the browser to <c>/signin</c>; what a user may see is decided by the API they call.
     /// </summary>
+    /// <param name="app">The server.</param>
+    /// <param name="staticAssetsManifest">The static web assets endpoints manifest; default: the one named after the application beside its assembly.</param>
     public static WebApplication MapPitrixWeb(this WebApplication app, string? staticAssetsManifest = null)
     {
         app.UseAntiforgery();
@@ -59,7 +66,18 @@ public static class PitrixWebExtensions
             return next(context);
         });
         app.UseMiddleware<SessionRefreshMiddleware>();
-        app.MapStaticAssets(staticAssetsManifest).AllowAnonymous();
+        // The manifest is written beside the host's assembly by the build (or publish); a host without it (a
+        // process that embeds the server but was built differently) still serves the API and working pages, unstyled.
+        var manifest = staticAssetsManifest ?? Path.Combine(AppContext.BaseDirectory, app.Environment.ApplicationName + ".staticwebassets.endpoints.json");
+        if (File.Exists(manifest))
+        {
+            app.MapStaticAssets(manifest).AllowAnonymous();
+        }
+        else
+        {
+            WebLog.AssetsMissing(app.Logger, manifest);
+        }
+
         app.MapRazorComponents<App>()
             .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = "'none'")
             .AllowAnonymous();
@@ -114,4 +132,10 @@ public static class PitrixWebExtensions
         context.Response.Headers.CacheControl = "private, max-age=3600";
         return Results.File(icon.Content, icon.MediaType);
     }
+}
+
+internal static partial class WebLog
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The web console's assets manifest {Manifest} is missing: pages are served without their styles and scripts")]
+    public static partial void AssetsMissing(ILogger logger, string manifest);
 }

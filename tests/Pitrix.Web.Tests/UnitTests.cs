@@ -85,3 +85,65 @@ public sealed class ReadmeRendererTests
         Assert.Contains("<div>Sign in again</div>", html, StringComparison.Ordinal);
     }
 }
+
+public sealed class SessionStoreTests
+{
+    private static readonly DateTimeOffset Soon = DateTimeOffset.UnixEpoch.AddYears(60);
+
+    private static Session.SessionTokens Tokens(int generation = 0, string refresh = "refresh-0") =>
+        new("key-1", generation, "access-" + generation, Soon, refresh, "usr-1", "alice");
+
+    private static TokenPair Pair(string suffix) =>
+        new("access-" + suffix, Soon, "refresh-" + suffix, new UserInfo("usr-1", "alice", null, null, [], [], Soon));
+
+    [Fact]
+    public async Task RefreshAsync_ConcurrentCallersWithTheSameTokens_ExchangeOnce()
+    {
+        var store = new Session.SessionStore(TimeProvider.System);
+        var exchanges = 0;
+        var release = new TaskCompletionSource();
+        async Task<TokenPair?> ExchangeAsync(string refresh, CancellationToken ct)
+        {
+            Assert.Equal("refresh-0", refresh);
+            Interlocked.Increment(ref exchanges);
+            await release.Task;
+            return Pair("1");
+        }
+
+        var stale = Tokens();
+        var first = store.RefreshAsync(stale, ExchangeAsync, CancellationToken.None);
+        var second = store.RefreshAsync(stale, ExchangeAsync, CancellationToken.None);
+        release.SetResult();
+        var results = await Task.WhenAll(first, second);
+
+        Assert.Equal(1, exchanges);
+        Assert.All(results, r => Assert.Equal((1, "access-1", "refresh-1"), (r!.Generation, r.AccessToken, r.RefreshToken)));
+
+        // A request still holding the old cookie gets the newer pair instead of replaying the old refresh token.
+        Assert.Equal("refresh-1", store.Latest(stale)!.RefreshToken);
+    }
+
+    [Fact]
+    public async Task RefreshAsync_Refused_EndsTheSignIn_ForEveryHolder()
+    {
+        var store = new Session.SessionStore(TimeProvider.System);
+        Assert.Null(await store.RefreshAsync(Tokens(), (_, _) => Task.FromResult<TokenPair?>(null), CancellationToken.None));
+
+        Assert.Null(store.Latest(Tokens()));
+        var called = false;
+        Assert.Null(await store.RefreshAsync(Tokens(), (_, _) => { called = true; return Task.FromResult<TokenPair?>(Pair("x")); }, CancellationToken.None));
+        Assert.False(called);
+    }
+
+    [Fact]
+    public void End_SignedOut_OldCookieIsNoLongerAccepted()
+    {
+        var store = new Session.SessionStore(TimeProvider.System);
+        var tokens = Tokens();
+        Assert.Same(tokens, store.Latest(tokens));
+
+        store.End("key-1");
+
+        Assert.Null(store.Latest(tokens));
+    }
+}
