@@ -259,6 +259,9 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Previous" })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Next" })).ToHaveCountAsync(0);
 
+        await page.GotoAsync($"/?q={word}&page=9");
+        await Expect(page.GetByTestId("store-empty")).ToContainTextAsync("past the last one");
+
         // Filters narrow on the server too: none of these apps is a Helm chart.
         await page.GotoAsync($"/?q={word}&format=helm");
         await Expect(page.GetByTestId("store-empty")).ToBeVisibleAsync();
