@@ -6,6 +6,8 @@
 #     the release tests run against both
 #   - Debian's zookeeper (with its Java runtime) and etcd: the apps the VM-cluster end-to-end tests
 #     deploy on the local runtime, and the etcd a frontgate may keep its metadata in
+#   - Debian's chromium: the headless browser the web console's Playwright tests drive (PITRIX_CHROMIUM);
+#     Playwright itself never downloads a browser here
 #   - kube-apiserver 1.20.2: built once from Debian's kubernetes source with golang-1.19 (about 15 minutes;
 #     cached outside the repo); the tests start it with their own etcd on loopback
 # Slow provisioning is cached under ${PITRIX_CACHE:-~/.cache/pitrix}. Everything started here is
@@ -123,6 +125,18 @@ provision_apps() {
   apt_install "${missing[@]}"
 }
 
+provision_chromium() {
+  local chromium=${PITRIX_CHROMIUM:-/usr/bin/chromium}
+  if [ ! -x "$chromium" ]; then
+    log "installing chromium from Debian"
+    apt_install chromium || return 1
+    chromium=/usr/bin/chromium
+  fi
+  export PITRIX_CHROMIUM="$chromium"
+  export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+  log "chromium: $("$chromium" --version 2>/dev/null | head -n 1)"
+}
+
 provision_kube() {
   local dir
   dir=$(bash "$ROOT/tests/provision/kube-apiserver.sh" | tail -n 1) || return 1
@@ -135,6 +149,7 @@ provision_apps || { log "zookeeper/etcd could not be installed"; failed_setup=1;
 start_postgres || { log "PostgreSQL could not be started"; failed_setup=1; }
 build_go_reference || { log "the Go template reference could not be built"; failed_setup=1; }
 provision_helm || { log "helm could not be provisioned"; failed_setup=1; }
+provision_chromium || { log "chromium could not be installed"; failed_setup=1; }
 provision_kube || { log "kube-apiserver could not be built"; failed_setup=1; }
 
 log "building"

@@ -10,6 +10,7 @@ using Pitrix.Pilot;
 using Pitrix.AppFormats.Helm;
 using Pitrix.Providers.Kubernetes;
 using Pitrix.Providers.Local;
+using Pitrix.Web;
 
 namespace Pitrix.Server;
 
@@ -67,7 +68,10 @@ public static class PitrixServer
     /// <summary>Builds the server without starting it; tests use this to run the real pipeline on a free port.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        // The application name is the server's even when another process hosts it (tests): the web console's
+        // static assets are found through manifests named after it beside the server's assembly.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ApplicationName = typeof(PitrixServer).Assembly.GetName().Name });
+        builder.WebHost.UseStaticWebAssets();
         builder.Configuration.AddEnvironmentVariables("PITRIX_");
         builder.Configuration.AddCommandLine(args, SwitchMappings);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
@@ -123,6 +127,11 @@ public static class PitrixServer
 
         services.AddPitrixPersistence(databaseOptions);
         services.AddPitrixApi(dataDirectory);
+        if (serverOptions.RoleSet.Contains("api"))
+        {
+            services.AddPitrixWeb();
+        }
+
         services.AddLocalProvider();
         services.AddKubernetesProvider();
         services.AddHelm();
@@ -157,6 +166,12 @@ public static class PitrixServer
         var app = builder.Build();
         var roles = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.RoleSet;
         app.UsePitrixApi(serveApi: roles.Contains("api"));
+        if (roles.Contains("api"))
+        {
+            // The web console is served wherever the API is, and calls it on this server's own address.
+            app.MapPitrixWeb();
+        }
+
         var roleList = string.Join(',', roles.Order(StringComparer.Ordinal));
         app.Lifetime.ApplicationStarted.Register(() =>
         {
