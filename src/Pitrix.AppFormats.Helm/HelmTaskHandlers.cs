@@ -332,7 +332,7 @@ public sealed class HelmReadyHandler(HelmRuntimeContext runtimes, ReleaseObserve
                 // A watch the identity may not open (or one the API server dropped) falls back to reading every 2 s.
                 if (!await ReleaseObserver.WaitForChangeAsync(client, target.Namespace, observed.Workloads.Select(w => w.Kind), left, cancellationToken))
                 {
-                    var pause = TimeSpan.FromSeconds(2) < deadline - time.GetUtcNow() ? TimeSpan.FromSeconds(2) : deadline - time.GetUtcNow();
+                    var pause = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, (deadline - time.GetUtcNow()).Ticks));
                     if (pause > TimeSpan.Zero)
                     {
                         await Task.Delay(pause, time, cancellationToken);

@@ -70,7 +70,8 @@ public sealed class ReleaseObserver(HelmReleases helm)
                 if (found?["spec"]?["selector"] is JsonObject selector && SelectorOrNull(selector) is { Length: > 0 } labels)
                 {
                     var selected = await client.CoreV1.ListNamespacedPodAsync(resource.Namespace, labelSelector: labels, cancellationToken: cancellationToken);
-                    pods.AddRange(selected.Items.Where(p => seenPods.Add(p.Metadata.Name)).Select(p => Pod(p, $"{resource.Kind}/{resource.Name}")));
+                    pods.AddRange(selected.Items.Where(p => seenPods.Add(p.Metadata.Name))
+                        .Select(p => Pod(p.Metadata.Name, $"{resource.Kind}/{resource.Name}", (JsonObject)JsonNode.Parse(KubernetesJson.Serialize(p))!)));
                 }
             }
             else if (resource.Kind == "Pod" && found is not null && seenPods.Add(resource.Name))
@@ -212,15 +213,6 @@ public sealed class ReleaseObserver(HelmReleases helm)
         input.CopyTo(output);
         return output.ToArray();
     }
-
-    private static ObservedPod Pod(V1Pod pod, string workload) => new(
-        pod.Metadata.Name,
-        workload,
-        pod.Status?.Phase ?? "Pending",
-        pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true,
-        pod.Spec?.NodeName,
-        pod.Status?.PodIP,
-        pod.Status?.ContainerStatuses?.Sum(c => c.RestartCount) ?? 0);
 
     private static ObservedPod Pod(string name, string workload, JsonObject live) => new(
         name,

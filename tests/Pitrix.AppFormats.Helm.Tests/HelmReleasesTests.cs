@@ -31,7 +31,7 @@ public sealed class HelmReleasesHelm4Tests(KubeApiServer kube) : HelmReleasesTes
 /// </summary>
 public abstract class HelmReleasesTests(KubeApiServer kube, int helmMajor)
 {
-    private static readonly string Chart = Path.Combine(RepoRoot(), "samples", "charts", "hello-web");
+    private static readonly string Chart = RepoFiles.Path("samples", "charts", "hello-web");
 
     private readonly int _helmMajor = helmMajor;
 
@@ -52,7 +52,7 @@ public abstract class HelmReleasesTests(KubeApiServer kube, int helmMajor)
         var installed = await _helm.InstallAsync(target, "web", Chart, "greeting: hi from the test\n", CancellationToken.None);
 
         Assert.Equal(("web", 1, "deployed", "hello-web-0.1.0"), (installed.Name, installed.Revision, installed.Status, installed.Chart));
-        var list = await HelmCliAsync(target, "list", "--output", "json");
+        var list = await KubeActors.HelmAsync(_helmPath, target.Kubeconfig, "list", "--output", "json", "--namespace", target.Namespace);
         Assert.Contains("\"name\":\"web\"", list, StringComparison.Ordinal);
         var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync("web-hello-web", target.Namespace);
         Assert.Equal(1, deployment.Spec.Replicas);
@@ -238,32 +238,5 @@ public abstract class HelmReleasesTests(KubeApiServer kube, int helmMajor)
         latest.Data["release"] = Encoding.UTF8.GetBytes(Convert.ToBase64String(output.ToArray()));
         latest.Metadata.Labels["status"] = status;
         await client.CoreV1.ReplaceNamespacedSecretAsync(latest, latest.Metadata.Name, ns);
-    }
-
-    private async Task<string> HelmCliAsync(HelmTarget target, params string[] args)
-    {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("pitrix-helm-test-").FullName, "kubeconfig");
-        await File.WriteAllTextAsync(path, target.Kubeconfig);
-        try
-        {
-            var (exitCode, stdout, stderr) = await new HelmCli(_helmPath).RunAsync([.. args, "--namespace", target.Namespace], TimeSpan.FromMinutes(1), CancellationToken.None, path);
-            Assert.True(exitCode == 0, stderr);
-            return stdout;
-        }
-        finally
-        {
-            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
-        }
-    }
-
-    private static string RepoRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Pitrix.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Pitrix.slnx not found above the test binaries.");
     }
 }
