@@ -13,12 +13,27 @@ public sealed class CapturingLoggerProvider(ConcurrentQueue<string> lines) : ILo
     {
     }
 
-    /// <summary>Whether any file under <paramref name="directory"/> holds <paramref name="needle"/> (UTF-8), and which.</summary>
+    /// <summary>
+    /// Whether any file under <paramref name="directory"/> holds <paramref name="needle"/> (UTF-8), and which.
+    /// A file that vanishes between listing and reading (SQLite's -shm and -wal come and go) holds nothing.
+    /// </summary>
     public static string? FileContaining(string directory, string needle)
     {
         var bytes = Encoding.UTF8.GetBytes(needle);
         return Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
-            .FirstOrDefault(file => File.ReadAllBytes(file).AsSpan().IndexOf(bytes) >= 0);
+            .FirstOrDefault(file => ReadIfPresent(file).AsSpan().IndexOf(bytes) >= 0);
+    }
+
+    private static byte[] ReadIfPresent(string file)
+    {
+        try
+        {
+            return File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return [];
+        }
     }
 
     private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger

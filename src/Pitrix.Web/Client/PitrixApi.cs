@@ -15,9 +15,10 @@ namespace Pitrix.Web.Client;
 /// user's access token, an access token about to expire (or refused as expired) is refreshed once through
 /// <see cref="SessionStore"/>, a sign-in the API no longer accepts ends the web session
 /// (<see cref="SignInRequiredException"/>), and every other refusal becomes an <see cref="ApiException"/>
-/// carrying the problem details.
+/// carrying the problem details. Each area of the console keeps its calls in its own part
+/// (<c>PitrixApi.Clusters.cs</c>, …), built on <see cref="GetAsync{T}"/> and <see cref="SendAsync{T}"/>.
 /// </summary>
-public sealed class PitrixApi
+public sealed partial class PitrixApi
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -226,10 +227,15 @@ public sealed class PitrixApi
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
         }
 
-        if (body is not null)
+        // Content built by the caller (a multipart upload) goes as it is; anything else as JSON. The content is
+        // rebuilt per attempt where it can be: a byte array upload is wrapped anew each time.
+        request.Content = body switch
         {
-            request.Content = new StringContent(JsonSerializer.Serialize(body, Json), Encoding.UTF8, "application/json");
-        }
+            null => null,
+            Func<HttpContent> content => content(),
+            HttpContent => throw new ArgumentException("Pass a Func<HttpContent>, so a retried request gets fresh content.", nameof(body)),
+            _ => new StringContent(JsonSerializer.Serialize(body, Json), Encoding.UTF8, "application/json"),
+        };
 
         try
         {

@@ -68,6 +68,7 @@ public sealed class SessionStore(TimeProvider time)
                 AccessExpiresAt = pair.ExpiresAt,
                 RefreshToken = pair.RefreshToken,
                 UserName = pair.User.Name,
+                Roles = pair.User.Roles,
             };
             return entry.Latest;
         }

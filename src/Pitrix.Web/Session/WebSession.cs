@@ -32,13 +32,16 @@ public sealed class WebSession(IHttpContextAccessor accessor, SessionCookie cook
 
     public string? UserName => Tokens?.UserName;
 
+    /// <summary>Whether the signed-in user holds a platform role (for what the console offers; the API enforces).</summary>
+    public bool HasRole(string role) => Tokens?.HasRole(role) == true;
+
     /// <summary>Starts a sign-in with the pair the API issued at login, and sets the cookie.</summary>
     public void Start(TokenPair pair)
     {
         _loaded = true;
         Ended = false;
         _tokens = new SessionTokens(
-            Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), 0, pair.AccessToken, pair.ExpiresAt, pair.RefreshToken, pair.User.Id, pair.User.Name);
+            Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), 0, pair.AccessToken, pair.ExpiresAt, pair.RefreshToken, pair.User.Id, pair.User.Name, pair.User.Roles);
         if (accessor.HttpContext is { } context)
         {
             cookie.Write(context, _tokens);
