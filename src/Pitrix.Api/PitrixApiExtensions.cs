@@ -150,6 +150,9 @@ public static class PitrixApiExtensions
             SuppressDiagnosticsCallback = ctx => ctx.Exception is BadHttpRequestException || Persistence.DbErrors.IsUniqueViolation(ctx.Exception),
         });
         app.UseStatusCodePages();
+
+        // Before the rate limiter and the audit: both key on the caller's address.
+        app.UseMiddleware<ConsoleClientAddress>();
         if (serveApi)
         {
             app.UseSwaggerUI(o =>

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,11 +31,14 @@ public static class PitrixWebExtensions
         services.AddMudServices();
         services.AddHttpContextAccessor();
         services.AddAntiforgery(o => o.Cookie.SameSite = SameSiteMode.Strict);
+        services.Configure<Microsoft.AspNetCore.Routing.RouteOptions>(o => o.SetParameterPolicy<ConsolePathConstraint>(ConsolePathConstraint.Name));
         services.AddSingleton<ApiAddress>();
         services.AddSingleton<SessionCookie>();
         services.AddSingleton<SessionStore>();
         services.AddScoped<WebSession>();
+        services.AddTransient<ClientAddressHandler>();
         services.AddHttpClient<PitrixApi>(http => http.Timeout = TimeSpan.FromSeconds(60))
+            .AddHttpMessageHandler<ClientAddressHandler>()
 
             // The API is this server (or one named by Web:ApiBaseUrl): never through an HTTP proxy from the
             // environment, and never followed elsewhere by a redirect.
@@ -61,6 +66,13 @@ public static class PitrixWebExtensions
                 headers.XFrameOptions = "DENY";
                 headers.XContentTypeOptions = "nosniff";
                 headers["Referrer-Policy"] = "same-origin";
+
+                // Scripts and everything else only from the console itself (no inline script: an injected
+                // <script> does not run); inline styles are allowed because MudBlazor sets style attributes.
+                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+
+                // The console answers its own misses with its page; the API's JSON status pages are for the API.
+                context.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
             }
 
             return next(context);
@@ -82,9 +94,21 @@ public static class PitrixWebExtensions
             .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = "'none'")
             .AllowAnonymous();
         app.MapPost("/signout", SignOutAsync).AllowAnonymous().DisableAntiforgery();
+
+        // Any other console address is the console's "not found" page, with status 404; the API's, health's and
+        // the framework's paths are not console paths, so their misses keep the API's JSON answers.
+        // Only for GET and HEAD, so a wrong method on an API path still gets its 405.
+        app.MapMethods("{*path:" + ConsolePathConstraint.Name + "}", [HttpMethods.Get, HttpMethods.Head], static () => new RazorComponentResult<App> { StatusCode = StatusCodes.Status404NotFound })
+            .WithOrder(int.MaxValue)
+            .AllowAnonymous();
         app.MapGet("/apps/{id}/icon", IconAsync).AllowAnonymous();
         return app;
     }
+
+    /// <summary>The console's page-wide Content-Security-Policy.</summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
+        "connect-src 'self'; form-action 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'";
 
     /// <summary>True for requests the console may answer (anything outside the API's and the framework's paths).</summary>
     public static bool IsConsoleRequest(HttpRequest request) => IsConsolePath(request.Path);
@@ -138,4 +162,13 @@ internal static partial class WebLog
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "The web console's assets manifest {Manifest} is missing: pages are served without their styles and scripts")]
     public static partial void AssetsMissing(ILogger logger, string manifest);
+}
+
+/// <summary>Matches a catch-all route value only on console paths (not the API's, health's or the framework's).</summary>
+internal sealed class ConsolePathConstraint : IRouteConstraint
+{
+    public const string Name = "pitrixconsole";
+
+    public bool Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection) =>
+        PitrixWebExtensions.IsConsolePath(new PathString("/" + (values.TryGetValue(routeKey, out var value) ? value as string : null)));
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using Pitrix.Testing;
 using Xunit;
@@ -171,5 +172,55 @@ public sealed class LoginRateLimitTests
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.Status);
         Assert.Equal("request.rate_limited", limited.Code);
         Assert.True(limited.Headers.RetryAfter is not null);
+    }
+
+    [Fact]
+    public async Task Login_ConsoleSealedAddresses_AreLimitedApart_AndForgedAddressesChangeNothing()
+    {
+        await using var server = await TestServer.StartAsync("sqlite", "--Auth:LoginAttemptsPerMinute=2");
+        var seal = server.Services.GetRequiredService<IDataProtectionProvider>()
+            .CreateProtector(Http.ConsoleClientAddress.Purpose).ToTimeLimitedDataProtector();
+
+        // Two browsers behind the console: each has its own allowance, and the audit names each.
+        foreach (var address in new[] { "192.0.2.10", "192.0.2.11" })
+        {
+            using var browser = server.Anonymous();
+            browser.Http.DefaultRequestHeaders.TryAddWithoutValidation(Http.ConsoleClientAddress.HeaderName, seal.Protect(address, TimeSpan.FromMinutes(1)));
+            for (var i = 0; i < 2; i++)
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, (await browser.PostAsync("/api/v1/auth/login", new { username = "admin", password = "guess-" + i })).Status);
+            }
+
+            Assert.Equal(HttpStatusCode.TooManyRequests, (await browser.PostAsync("/api/v1/auth/login", new { username = "admin", password = "guess" })).Status);
+        }
+
+        // A client naming its own address (plain, or sealed by another key ring, or sealed and expired) stays itself.
+        var foreign = DataProtectionProvider.Create("elsewhere")
+            .CreateProtector(Http.ConsoleClientAddress.Purpose).ToTimeLimitedDataProtector();
+        var forged = new[] { "192.0.2.12", foreign.Protect("192.0.2.13", TimeSpan.FromMinutes(1)), seal.Protect("192.0.2.14", DateTimeOffset.UtcNow.AddSeconds(-1)) };
+        var statuses = new List<HttpStatusCode>();
+        foreach (var header in forged)
+        {
+            using var client = server.Anonymous();
+            client.Http.DefaultRequestHeaders.TryAddWithoutValidation(Http.ConsoleClientAddress.HeaderName, header);
+            statuses.Add((await client.PostAsync("/api/v1/auth/login", new { username = "admin", password = "guess" })).Status);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], statuses);
+
+        // 127.0.0.1 has used its allowance; the admin signs in as another browser behind the console.
+        using var admin = server.Anonymous();
+        admin.Http.DefaultRequestHeaders.TryAddWithoutValidation(Http.ConsoleClientAddress.HeaderName, seal.Protect("192.0.2.20", TimeSpan.FromMinutes(1)));
+        var login = await admin.PostAsync("/api/v1/auth/login", new { username = "admin", password = TestServer.AdminPassword });
+        Assert.Equal(HttpStatusCode.OK, login.Status);
+        admin.Token = (string)login.Body!["access_token"]!;
+        var failures = await admin.GetAsync("/api/v1/audit?action=auth.login&outcome=failure&limit=50");
+        var addresses = failures.Body!["items"]!.AsArray().Select(e => (string?)e!["address"]).ToList();
+        // Each browser: two wrong passwords and one refused by the limit, all audited under its address.
+        Assert.Equal(3, addresses.Count(a => a == "192.0.2.10"));
+        Assert.Equal(3, addresses.Count(a => a == "192.0.2.11"));
+        Assert.DoesNotContain("192.0.2.12", addresses);
+        Assert.DoesNotContain("192.0.2.13", addresses);
+        Assert.Equal(3, addresses.Count(a => a == "127.0.0.1"));
     }
 }

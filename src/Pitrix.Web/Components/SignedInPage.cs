@@ -63,8 +63,8 @@ public abstract class SignedInPage : ComponentBase
         {
             Problem = ex;
 
-            // Not 404: static rendering leaves a 404 response to the status code pages (the API's JSON).
-            if (HttpContext is { Response.HasStarted: false } http && ex.Status is >= 400 and < 600 and not 404)
+            // The page shows the API's message with the API's status (the console turns the JSON status pages off).
+            if (HttpContext is { Response.HasStarted: false } http && ex.Status is >= 400 and < 600)
             {
                 http.Response.StatusCode = ex.Status;
             }
