@@ -296,57 +296,75 @@ public sealed class HelmReadyHandler(HelmRuntimeContext runtimes, ReleaseObserve
 
     public string Kind => HelmTaskKinds.Ready;
 
+    /// <summary>Between reads of an API server that cannot be reached, within one attempt.</summary>
+    public static readonly TimeSpan UnreachablePause = TimeSpan.FromSeconds(2);
+
     public async Task<TaskOutcome> RunAsync(TaskContext context, CancellationToken cancellationToken)
     {
         var input = JsonNode.Parse(context.Input) as JsonObject ?? [];
         var release = (string?)input["release"] ?? "";
-        try
+        var deadline = time.GetUtcNow() + WatchBudget;
+        while (true)
         {
-            var target = await runtimes.TargetAsync(context.RuntimeId, cancellationToken);
-            using var client = new k8s.Kubernetes(Kubeconfigs.Load(target.Kubeconfig, target.Context));
-            var deadline = time.GetUtcNow() + WatchBudget;
-            while (true)
+            try
             {
-                var observed = await observer.ObserveAsync(client, target, release, cancellationToken);
-                await using (var scope = scopes.CreateAsyncScope())
+                return await WatchAsync(context, release, deadline, cancellationToken);
+            }
+            catch (HelmReleaseException e)
+            {
+                return HelmReleaseHandler.Failure(e);
+            }
+            catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or TimeoutException)
+            {
+                // An API server out of reach spends the attempt's whole budget, as a release not yet ready does:
+                // the attempts then outlast an outage of about as long as a slow rollout, not 45 quick failures.
+                if (time.GetUtcNow() + UnreachablePause >= deadline)
                 {
-                    var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
-                    await ClusterObservationStore.SaveAsync(db, observed.ToObservation(context.ClusterId, time.GetUtcNow()), context.JobId, cancellationToken);
+                    return TaskOutcome.Failure("kubernetes.unavailable", $"The API server could not be read: {e.Message}", retryable: true);
                 }
 
-                var summary = JsonSerializer.Serialize(observed.Status.Resources.Select(r => new { kind = r.Kind, name = r.Name, state = r.State.ToString(), message = r.Message, desired = r.Desired, ready = r.Ready }));
-                switch (observed.Status.State)
-                {
-                    case ResourceState.Current:
-                        return TaskOutcome.Success(summary);
-                    case ResourceState.Failed:
-                        return TaskOutcome.Failure("helm.release_failed", $"Release {release} failed: {observed.Message}", retryable: false, summary);
-                }
-
-                var left = deadline - time.GetUtcNow();
-                if (left <= TimeSpan.Zero)
-                {
-                    return TaskOutcome.Failure("helm.not_ready", $"Release {release} is not ready: {observed.Message}", retryable: true, summary);
-                }
-
-                // A watch the identity may not open (or one the API server dropped) falls back to reading every 2 s.
-                if (!await ReleaseObserver.WaitForChangeAsync(client, target.Namespace, observed.Workloads.Select(w => w.Kind), left, cancellationToken))
-                {
-                    var pause = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, (deadline - time.GetUtcNow()).Ticks));
-                    if (pause > TimeSpan.Zero)
-                    {
-                        await Task.Delay(pause, time, cancellationToken);
-                    }
-                }
+                await Task.Delay(UnreachablePause, time, cancellationToken);
             }
         }
-        catch (HelmReleaseException e)
+    }
+
+    private async Task<TaskOutcome> WatchAsync(TaskContext context, string release, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var target = await runtimes.TargetAsync(context.RuntimeId, cancellationToken);
+        using var client = new k8s.Kubernetes(Kubeconfigs.Load(target.Kubeconfig, target.Context));
+        while (true)
         {
-            return HelmReleaseHandler.Failure(e);
-        }
-        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or TimeoutException)
-        {
-            return TaskOutcome.Failure("kubernetes.unavailable", $"The API server could not be read: {e.Message}", retryable: true);
+            var observed = await observer.ObserveAsync(client, target, release, cancellationToken);
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<PitrixDbContext>();
+                await ClusterObservationStore.SaveAsync(db, observed.ToObservation(context.ClusterId, time.GetUtcNow()), context.JobId, cancellationToken);
+            }
+
+            var summary = JsonSerializer.Serialize(observed.Status.Resources.Select(r => new { kind = r.Kind, name = r.Name, state = r.State.ToString(), message = r.Message, desired = r.Desired, ready = r.Ready }));
+            switch (observed.Status.State)
+            {
+                case ResourceState.Current:
+                    return TaskOutcome.Success(summary);
+                case ResourceState.Failed:
+                    return TaskOutcome.Failure("helm.release_failed", $"Release {release} failed: {observed.Message}", retryable: false, summary);
+            }
+
+            var left = deadline - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return TaskOutcome.Failure("helm.not_ready", $"Release {release} is not ready: {observed.Message}", retryable: true, summary);
+            }
+
+            // A watch the identity may not open (or one the API server dropped) falls back to reading every 2 s.
+            if (!await ReleaseObserver.WaitForChangeAsync(client, target.Namespace, observed.Workloads.Select(w => w.Kind), left, cancellationToken))
+            {
+                var pause = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, (deadline - time.GetUtcNow()).Ticks));
+                if (pause > TimeSpan.Zero)
+                {
+                    await Task.Delay(pause, time, cancellationToken);
+                }
+            }
         }
     }
 }
