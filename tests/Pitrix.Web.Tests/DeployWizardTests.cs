@@ -31,6 +31,8 @@ public sealed partial class DeployWizardTests(DeployFixture fixture) : IClassFix
 
         // The app page's Deploy opens the wizard on the version step, the released version chosen.
         await page.GotoAsync($"/apps/{appId}");
+        await Expect(page.GetByTestId("deploy-version")).ToHaveCountAsync(1);
+        await ShotAsync(page, "deploy-0-app");
         await page.GetByTestId("deploy-active").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex($"/apps/{appId}/deploy\\?version="));
         var versions = page.GetByTestId("version-choice");
@@ -135,6 +137,49 @@ public sealed partial class DeployWizardTests(DeployFixture fixture) : IClassFix
             await DeployCatalog.WaitForJobAsync(vendor.User, jobId, TimeSpan.FromMinutes(5));
             await DeployCatalog.CeaseAsync(vendor.User, clusterId);
         }
+    }
+
+    [Fact]
+    public async Task Deploy_PasswordValues_AreCarriedEncrypted_NeverRenderedBack()
+    {
+        using var vendor = await Catalog.VendorAsync(Server);
+        var runtimeId = await Catalog.RuntimeAsync(Server, vendor, ServerFixture.Unique("local-rt"));
+        var (_, archive) = await SamplePackages.BuildAsync("zookeeper", "1.0.0", edit: dir =>
+        {
+            var path = Path.Combine(dir, "config.json");
+            var config = JsonNode.Parse(File.ReadAllText(path))!;
+            config["properties"]![1]!["properties"]!.AsArray().Add(JsonNode.Parse("""
+                { "key": "admin_password", "label": "Admin password", "description": "Password of the admin console", "type": "password", "required": "yes" }
+                """));
+            File.WriteAllText(path, config.ToJsonString());
+        });
+        var appId = await Catalog.PublishAsync(Server, vendor, archive);
+        var versionId = (string)(await vendor.User.GetAsync($"/api/v1/apps/{appId}")).Body!["active_version_id"]!;
+        await using var context = await fixture.NewContextAsync();
+        var page = await Pages.SignInAsync(context, vendor.UserName, vendor.UserPassword);
+        await page.GotoAsync($"/apps/{appId}/deploy?step=config&version={versionId}&runtime={runtimeId}");
+        await page.GetByLabel("Cluster name").FillAsync(ServerFixture.Unique("zk"));
+        await page.GetByLabel("Subnet").FillAsync("default");
+
+        // Required: left empty, the API says so at the field.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Preview plan" }).ClickAsync();
+        await Expect(page.GetByTestId("field-env.admin_password").GetByTestId("field-error")).ToContainTextAsync("Required.");
+
+        const string secret = "s3cret-Pa55word";
+        await page.GetByLabel("Admin password").FillAsync(secret);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Preview plan" }).ClickAsync();
+        await Expect(page.GetByTestId("plan")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("plan-values")).ToContainTextAsync("\"admin_password\": \"••••••\"");
+        Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
+
+        // Back: the input is empty (never filled with the secret) yet the value is kept for the next post.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Back to configuration" }).ClickAsync();
+        await Expect(page.GetByLabel("Admin password")).ToHaveValueAsync("");
+        await Expect(page.GetByLabel("Admin password")).ToHaveAttributeAsync("placeholder", "Kept; type to replace");
+        Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Preview plan" }).ClickAsync();
+        await Expect(page.GetByTestId("plan")).ToBeVisibleAsync();
+        Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -279,6 +324,11 @@ public sealed partial class DeployWizardTests(DeployFixture fixture) : IClassFix
         Assert.Equal("100m", (string?)sent["resources"]!["limits"]!["cpu"]);
         Assert.Null(sent["image"]!["repository"]);
         await ShotAsync(page, "deploy-4-plan-helm");
+
+        // Back: the YAML, carried through the plan in a hidden field, is as it was written.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Back to configuration" }).ClickAsync();
+        await Expect(yaml).ToHaveValueAsync(new Regex("^greeting: from the wizard\r?\nresources:\r?\n  limits:\r?\n    cpu: 100m\r?\n$"));
+        await Expect(image.GetByLabel("pullPolicy")).ToHaveValueAsync("Always");
     }
 
     /// <summary>A full-page screenshot from the top (an enhanced post keeps the scroll position, and the app bar is fixed).</summary>
