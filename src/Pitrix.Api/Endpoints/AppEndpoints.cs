@@ -54,6 +54,7 @@ public static class AppEndpoints
             .WithName("app_version.package_file").AllowAnonymous();
         versions.MapGet("/{id}/events", EventsAsync).WithName("app_version.events");
         versions.MapGet("/{id}/runtimes", RuntimesAsync).WithName("app_version.runtimes");
+        versions.MapGet("/{id}/locales", LocalesAsync).WithName("app_version.locales");
         foreach (var action in ReviewWorkflow.Transitions.Keys)
         {
             versions.MapPost("/{id}:" + action, (string id, VersionActionRequest? request, Caller caller, PitrixDbContext db, TimeProvider time, CancellationToken ct) =>
@@ -583,6 +584,54 @@ public static class AppEndpoints
         return TypedResults.Ok(candidates.Where(r => RuntimeMatching.Matches(r, providers, selectors)).Select(RuntimeDto.From).ToList());
     }
 
+    /// <summary>
+    /// The translations a package ships (<c>locale/&lt;lang&gt;.json</c>, as in QingCloud AppCenter packages), by
+    /// language in lower case: what a deploy form shows for the labels of <c>config.json</c>. Entries whose value
+    /// is not a string are left out; a file that is not a JSON object is skipped.
+    /// </summary>
+    private static async Task<Results<Ok<AppVersionLocalesDto>, ProblemHttpResult>> LocalesAsync(
+        string id, Caller caller, PitrixDbContext db, PackageStore packages, CancellationToken cancellationToken)
+    {
+        var found = await FindVersionAsync(db, id, caller.Principal, cancellationToken);
+        if (!found.IsSuccess)
+        {
+            return Problems.From(found.Error!);
+        }
+
+        var (version, app, _) = found.Value;
+        IReadOnlyDictionary<string, byte[]> files;
+        try
+        {
+            var archive = await packages.GetPackageAsync(db, version, cancellationToken);
+            using var stream = new MemoryStream(archive, writable: false);
+            files = (await Pitrix.Packages.Archives.SafeArchive.ReadAsync(stream, null, cancellationToken)).ContentFiles;
+        }
+        catch (FetchException ex)
+        {
+            return Problems.From(new Error(ErrorKind.Unavailable, ex.Code, $"The package of {app.Name} {version.Version} could not be fetched from its repo: {ex.Message}"));
+        }
+        catch (PackageException ex)
+        {
+            return Problems.From(new Error(ErrorKind.Unavailable, ex.Code, $"The package of {app.Name} {version.Version} is not usable: {ex.Message}"));
+        }
+
+        var locales = new SortedDictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var (path, content) in files)
+        {
+            if (!path.StartsWith("locale/", StringComparison.Ordinal) || !path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || path.Count(c => c == '/') != 1)
+            {
+                continue;
+            }
+
+            if (ReadLocale(content) is { } map)
+            {
+                locales[path["locale/".Length..^".json".Length].Replace('_', '-').ToLowerInvariant()] = map;
+            }
+        }
+
+        return TypedResults.Ok(new AppVersionLocalesDto(version.Id, locales));
+    }
+
     private static async Task<Results<Ok<AppVersionDto>, ProblemHttpResult>> TransitionAsync(
         string id, string action, VersionActionRequest? request, Caller caller, PitrixDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -678,6 +727,33 @@ public static class AppEndpoints
             await BlobStore.GetTextAsync(db, version.ValuesDigest, cancellationToken),
             ParseJson(schema),
             RuntimeMatching.ProvidersOf(repo, version.Format, registry.All.Select(p => p.Name)));
+    }
+
+    /// <summary>A locale file's string entries (the last of repeated keys wins); null when it is not a JSON object.</summary>
+    private static Dictionary<string, string>? ReadLocale(byte[] content)
+    {
+        try
+        {
+            // From a stream, so a byte order mark is skipped.
+            using var stream = new MemoryStream(content, writable: false);
+            using var document = System.Text.Json.JsonDocument.Parse(stream);
+            if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var entry in document.RootElement.EnumerateObject().Where(e => e.Value.ValueKind == System.Text.Json.JsonValueKind.String))
+            {
+                map[entry.Name] = entry.Value.GetString()!;
+            }
+
+            return map;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     private static JsonNode? ParseJson(string? text)

@@ -183,6 +183,9 @@ public sealed record AppVersionDetailDto : AppVersionDto
     public IReadOnlyList<string> Providers { get; init; }
 }
 
+/// <summary>A version's translations (<c>locale/&lt;lang&gt;.json</c> of its package), by lower-case language tag: text → translated text.</summary>
+public sealed record AppVersionLocalesDto(string AppVersionId, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Locales);
+
 public sealed record AppVersionEventDto(string Id, string Action, string? FromStatus, string ToStatus, string ActorId, string ActorName, bool ByReviewer, string? Message, DateTimeOffset At)
 {
     public static AppVersionEventDto From(AppVersionEvent e) => new(e.Id, e.Action, e.FromStatus, e.ToStatus, e.ActorId, e.ActorName, e.ByReviewer, e.Message, e.At);
