@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
@@ -126,7 +127,7 @@ public sealed class DeveloperTests(DeveloperFixture fixture) : IClassFixture<Dev
     }
 
     [Fact]
-    public async Task AppPage_UploadsANewVersion_WithTheFileInput_AndPagesVersions()
+    public async Task AppPage_UploadsALargeNewVersion_RefusesAnotherAppsPackage_AndDeletesAfterConfirming()
     {
         using var vendor = await Catalog.VendorAsync(Server);
         var (developerName, developer) = await DeveloperCatalog.DeveloperAsync(Server, vendor);
@@ -135,7 +136,9 @@ public sealed class DeveloperTests(DeveloperFixture fixture) : IClassFixture<Dev
         var uploaded = await developer.UploadAsync("/api/v1/apps", first);
         Assert.True(uploaded.Status == HttpStatusCode.Created, uploaded.ToString());
         var appId = (string)uploaded.Body!["app_id"]!;
-        var (_, second) = await SamplePackages.BuildAsync(version: "1.1.0", name: name);
+        // Larger than the server's general 1 MiB body limit (the upload form's own limit is the package limit).
+        var (_, second) = await SamplePackages.BuildAsync(version: "1.1.0", name: name, edit: dir => File.WriteAllBytes(Path.Combine(dir, "scripts", "padding.bin"), RandomNumberGenerator.GetBytes(2 * 1024 * 1024)));
+        Assert.True(second.Length > 2 * 1024 * 1024);
         var (_, otherApp) = await SamplePackages.BuildAsync(version: "2.0.0");
 
         await using var context = await fixture.NewContextAsync();
@@ -154,6 +157,7 @@ public sealed class DeveloperTests(DeveloperFixture fixture) : IClassFixture<Dev
         await Expect(page.GetByTestId("version-row")).ToHaveCountAsync(2);
         Assert.Equal(["1.1.0", "1.0.0"], await page.GetByTestId("version-row").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.version)"));
         Assert.Equal(2, (int)(await developer.GetAsync($"/api/v1/apps/{appId}/versions")).Body!["total"]!);
+        Assert.True((long)(await developer.GetAsync($"/api/v1/apps/{appId}/versions")).Body!["items"]![0]!["package_size"]! == second.Length);
 
         // Deleting asks first, then the version is gone from the list (and deleted at the API).
         await page.Locator("[data-testid=version-row][data-version='1.1.0']").GetByRole(AriaRole.Link, new() { Name = "1.1.0" }).ClickAsync();
