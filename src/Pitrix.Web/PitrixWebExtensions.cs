@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,6 +20,9 @@ namespace Pitrix.Web;
 public static class PitrixWebExtensions
 {
     /// <summary>Paths the console never answers: the API, health, OpenAPI and the framework's own assets.</summary>
+    /// <summary>Room for an upload form's other fields and multipart framing beside the package.</summary>
+    private const long UploadFormOverhead = 64 * 1024;
+
     private static readonly string[] ReservedPrefixes = ["/api", "/healthz", "/readyz", "/openapi", "/_framework", "/_content", "/_blazor"];
 
     /// <summary>Registers the console's components, its API client and its session handling.</summary>
@@ -55,6 +59,19 @@ public static class PitrixWebExtensions
     /// <param name="staticAssetsManifest">The static web assets endpoints manifest; default: the one named after the application beside its assembly.</param>
     public static WebApplication MapPitrixWeb(this WebApplication app, string? staticAssetsManifest = null)
     {
+        // A package upload form carries a package larger than the server's general body limit: raised for those
+        // posts only, before the antiforgery check reads the form.
+        var uploadLimit = app.Services.GetRequiredService<IOptions<WebOptions>>().Value.MaxPackageBytes + UploadFormOverhead;
+        app.Use((context, next) =>
+        {
+            if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/developer", StringComparison.OrdinalIgnoreCase)
+                && context.Request.HasFormContentType && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = uploadLimit;
+            }
+
+            return next(context);
+        });
         app.UseAntiforgery();
         app.Use(static (context, next) =>
         {

@@ -21,6 +21,12 @@ public sealed class WebOptions
     /// token that runs out while it renders. Default: 60 seconds.
     /// </summary>
     public TimeSpan RefreshMargin { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Largest package the developer console takes in an upload form (it passes it on to the API, which applies
+    /// its own <c>Api:MaxPackageBytes</c>): keep the two equal. Default: 20 MiB, the API's default.
+    /// </summary>
+    public long MaxPackageBytes { get; set; } = 20L * 1024 * 1024;
 }
 
 /// <summary>Checks <see cref="WebOptions"/> at start.</summary>
@@ -43,6 +49,11 @@ public sealed class WebOptionsValidator : IValidateOptions<WebOptions>
         if (options.RefreshMargin < TimeSpan.Zero || options.RefreshMargin > TimeSpan.FromHours(1))
         {
             failures.Add("Web:RefreshMargin must be from 0 to 1 hour.");
+        }
+
+        if (options.MaxPackageBytes is < 1024 or > 1L << 32)
+        {
+            failures.Add("Web:MaxPackageBytes must be from 1024 bytes to 4 GiB (the API's range).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -320,6 +320,7 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
         new("GET", "/api/v1/apps/{id}", VersionScenarios, async (w, _, s) => new Call($"/api/v1/apps/{(await w.VersionAsync(s)).App}"), CatalogRead(200)),
         new("GET", "/api/v1/apps/{id}/icon", VersionScenarios, async (w, _, s) => new Call($"/api/v1/apps/{(await w.VersionAsync(s)).App}/icon"), CatalogRead(200)),
         new("GET", "/api/v1/apps/{id}/versions", VersionScenarios, async (w, _, s) => new Call($"/api/v1/apps/{(await w.VersionAsync(s)).App}/versions"), CatalogRead(200)),
+        new("GET", "/api/v1/apps/{id}/usage", VersionScenarios, async (w, _, s) => new Call($"/api/v1/apps/{(await w.VersionAsync(s)).App}/usage"), CatalogRead(200, 403)),
         new("POST", "/api/v1/apps/{id}/versions", VersionScenarios, async (w, _, s) => new Call($"/api/v1/apps/{(await w.VersionAsync(s)).App}/versions", new { }), (actor, _) => actor switch { "anonymous" => 401, "user" => 403, _ => 400 }),
         new("PUT", "/api/v1/apps/{id}/categories", VersionScenarios, async (w, _, s) => new Call($"/api/v1/apps/{(await w.VersionAsync(s)).App}/categories", new { category_ids = Array.Empty<string>() }), CatalogRead(200, 403)),
 

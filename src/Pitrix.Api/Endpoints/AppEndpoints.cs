@@ -18,6 +18,7 @@ using Pitrix.Catalog.Indexing;
 using Pitrix.Core;
 using Pitrix.Core.Access;
 using Pitrix.Core.Catalog;
+using Pitrix.Core.Clusters;
 using Pitrix.Core.Identity;
 using Pitrix.Core.Runtimes;
 using Pitrix.Core.Versioning;
@@ -42,6 +43,7 @@ public static class AppEndpoints
         apps.MapGet("/{id}", GetAsync).WithName("app.get");
         apps.MapGet("/{id}/icon", IconAsync).WithName("app.icon").AllowAnonymous();
         apps.MapGet("/{id}/versions", ListVersionsAsync).WithName("app.versions");
+        apps.MapGet("/{id}/usage", UsageAsync).WithName("app.usage");
         apps.MapPost("/{id}/versions", UploadVersionAsync).WithName("app.upload_version").DisableAntiforgery();
         apps.MapPut("/{id}/categories", SetCategoriesAsync).WithName("app.set_categories");
 
@@ -63,7 +65,7 @@ public static class AppEndpoints
     }
 
     private static async Task<Results<Ok<Page<AppDto>>, ProblemHttpResult>> ListAsync(
-        ListQuery list, string? category, string? repo, string? format, string? provider, string? status,
+        ListQuery list, string? category, string? repo, string? format, string? provider, string? status, bool? authored,
         Caller caller, PitrixDbContext db, ProviderRegistry providers, CancellationToken cancellationToken)
     {
         if (list.Validate(AppSorts) is { } invalid)
@@ -78,6 +80,13 @@ public static class AppEndpoints
 
         var scope = await CatalogAccess.ScopeAsync(db, caller.Principal, cancellationToken);
         var query = db.Apps.AsNoTracking().Visible(scope);
+        if (authored == true)
+        {
+            // The developer console's "my apps": those of repos the caller may author in, whatever their status.
+            var authoredRepoIds = scope.AuthoredRepoIds;
+            query = query.Where(a => authoredRepoIds.Contains(a.RepoId));
+        }
+
         var wanted = status ?? "active";
         if (wanted != "any")
         {
@@ -219,6 +228,43 @@ public static class AppEndpoints
             : (descending ? query.OrderByDescending(v => v.SortKey) : query.OrderBy(v => v.SortKey));
         var items = await ordered.Skip(list.Offset).Take(list.Limit).ToListAsync(cancellationToken);
         return TypedResults.Ok(new Page<AppVersionDto>(items.Select(v => AppVersionDto.From(v, app.Name)).ToList(), total, list.Limit, list.Offset));
+    }
+
+    /// <summary>
+    /// How many clusters run each version of the app, counting only the clusters the caller may read (so no
+    /// other tenant's deployments are revealed), ceased ones left out. For the app's authors and reviewers.
+    /// </summary>
+    private static async Task<Results<Ok<AppUsageDto>, ProblemHttpResult>> UsageAsync(string id, Caller caller, PitrixDbContext db, CancellationToken cancellationToken)
+    {
+        var found = await FindAppAsync(db, id, caller.Principal, cancellationToken);
+        if (!found.IsSuccess)
+        {
+            return Problems.From(found.Error!);
+        }
+
+        var (app, repo) = found.Value;
+        if (!CatalogAccess.CanAuthor(caller.Principal, repo) && !CatalogAccess.CanReview(caller.Principal, repo))
+        {
+            return Problems.From(Error.Forbidden("access.forbidden", "The usage of an app is for its authors and reviewers."));
+        }
+
+        var counts = await db.Clusters.AsNoTracking().ReadableBy(caller.Principal)
+            .Where(c => c.AppId == app.Id && c.Status != ClusterStatus.Ceased)
+            .GroupBy(c => new { c.AppVersionId, c.Status })
+            .Select(g => new { g.Key.AppVersionId, g.Key.Status, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        var versionIds = counts.Select(c => c.AppVersionId).Distinct().ToList();
+        var versions = await db.AppVersions.AsNoTracking().Where(v => versionIds.Contains(v.Id))
+            .Select(v => new { v.Id, v.Version, v.SortKey }).ToListAsync(cancellationToken);
+        var byVersion = counts.ToLookup(c => c.AppVersionId);
+        var items = versions.OrderByDescending(v => v.SortKey, StringComparer.Ordinal)
+            .Select(v => new AppVersionUsageDto(
+                v.Id,
+                v.Version,
+                byVersion[v.Id].Sum(c => c.Count),
+                byVersion[v.Id].OrderBy(c => c.Status, StringComparer.Ordinal).ToDictionary(c => c.Status, c => c.Count, StringComparer.Ordinal)))
+            .ToList();
+        return TypedResults.Ok(new AppUsageDto(app.Id, items.Sum(i => i.Clusters), items));
     }
 
     private static Task<Results<Created<AppVersionDetailDto>, ProblemHttpResult>> UploadNewAsync(

@@ -193,6 +193,12 @@ public sealed record AppVersionEventDto(string Id, string Action, string? FromSt
 
 public sealed record VersionActionRequest(string? Message);
 
+/// <summary>Clusters per version of an app (<c>GET /apps/{id}/usage</c>): only versions that have any, newest first.</summary>
+public sealed record AppUsageDto(string AppId, int Clusters, IReadOnlyList<AppVersionUsageDto> Versions);
+
+/// <summary>How many clusters run a version, and how many of them are in each status.</summary>
+public sealed record AppVersionUsageDto(string AppVersionId, string Version, int Clusters, IReadOnlyDictionary<string, int> Statuses);
+
 public sealed record SetCategoriesRequest(List<string>? CategoryIds);
 
 public sealed record CategoryDto(string Id, string Name, IReadOnlyDictionary<string, string> Locale, string? Description, string? Icon, int AppCount, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt) : IHasId
