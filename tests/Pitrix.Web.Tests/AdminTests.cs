@@ -416,8 +416,12 @@ public sealed class AdminTests(AdminFixture fixture) : IClassFixture<AdminFixtur
         await form.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
         await form.GetByLabel("URL (empty for an upload repo)").FillAsync(deadUrl);
         await form.GetByLabel("Sync", new() { Exact = true }).SelectOptionAsync("0");
+        var password = "repo-password-" + Guid.NewGuid().ToString("N");
+        await form.GetByLabel("User name").FillAsync("reader");
+        await form.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Add repo" }).ClickAsync();
         await Expect(page.GetByTestId("notice")).ToContainTextAsync($"Repo {name} added: its first sync is queued.");
+        Assert.DoesNotContain(password, await page.ContentAsync(), StringComparison.Ordinal);
 
         await page.GotoAsync("/admin/repos?q=" + name);
         var row = page.Locator($"[data-testid=repo-row][data-repo-name='{name}']");
@@ -442,6 +446,8 @@ public sealed class AdminTests(AdminFixture fixture) : IClassFixture<AdminFixtur
 
         await row.GetByRole(AriaRole.Link, new() { Name = name }).ClickAsync();
         await Expect(page.GetByTestId("repo-last-sync")).ToContainTextAsync(error);
+        await Expect(page.GetByTestId("repo-facts")).ToContainTextAsync("set (write-only)");
+        Assert.DoesNotContain(password, await page.ContentAsync(), StringComparison.Ordinal);
         await Expect(page.GetByTestId("sync-row")).ToHaveCountAsync(2);
         await Expect(page.GetByTestId("sync-row").First).ToContainTextAsync("manual by admin");
         await BrowserFixture.ScreenshotAsync(page, "admin-repo");
