@@ -188,6 +188,7 @@ public static class PitrixApiExtensions
         api.MapRepoEndpoints();
         api.MapHelmRepoEndpoints();
         api.MapAppEndpoints();
+        api.MapReviewEndpoints();
         api.MapCategoryEndpoints();
         api.MapClusterEndpoints();
         api.MapJobEndpoints();

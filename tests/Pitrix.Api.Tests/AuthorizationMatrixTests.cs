@@ -330,6 +330,7 @@ public abstract class AuthorizationMatrixTests(ServerFixture fixture)
         new("GET", "/api/v1/app_versions/{id}/events", VersionScenarios, async (w, _, s) => new Call($"/api/v1/app_versions/{(await w.VersionAsync(s)).Version}/events"), CatalogRead(200, 403)),
         new("GET", "/api/v1/app_versions/{id}/runtimes", VersionScenarios, async (w, _, s) => new Call($"/api/v1/app_versions/{(await w.VersionAsync(s)).Version}/runtimes"), CatalogRead(200)),
         new("GET", "/api/v1/app_versions/{id}/locales", VersionScenarios, async (w, _, s) => new Call($"/api/v1/app_versions/{(await w.VersionAsync(s)).Version}/locales"), CatalogRead(200)),
+        new("GET", "/api/v1/reviews", NoScenario, (_, _, _) => Task.FromResult(new Call("/api/v1/reviews")), (actor, _) => actor switch { "anonymous" => 401, "admin" or "isv" => 200, _ => 403 }),
         .. new[] { "submit", "cancel", "review", "pass", "reject", "release", "suspend", "recover", "delete" }.Select(action =>
             new Entry("POST", "/api/v1/app_versions/{id}:" + action, VersionScenarios, async (w, _, s) => new Call($"/api/v1/app_versions/{(await w.VersionAsync(s)).Version}:{action}", new { message = "m" }), Transition(action))),
 

@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Pitrix.Api.Auditing;
@@ -36,7 +37,7 @@ public static class UserEndpoints
     private static IQueryable<User> Users(PitrixDbContext db) => db.Users.Include(u => u.Roles).Include(u => u.Groups).AsSplitQuery();
 
     private static async Task<Results<Ok<Page<UserDto>>, ProblemHttpResult>> ListAsync(
-        ListQuery list, string? role, bool? disabled, PitrixDbContext db, CancellationToken cancellationToken)
+        ListQuery list, string? role, bool? disabled, [FromQuery(Name = "group_id")] string? groupId, PitrixDbContext db, CancellationToken cancellationToken)
     {
         if (list.Validate(SortKeys.Keys) is { } invalid)
         {
@@ -58,6 +59,11 @@ public static class UserEndpoints
         if (disabled is { } d)
         {
             query = query.Where(u => u.Disabled == d);
+        }
+
+        if (groupId is not null)
+        {
+            query = query.Where(u => u.Groups.Any(g => g.GroupId == groupId));
         }
 
         return TypedResults.Ok(await query.ToPageAsync(list, SortKeys, UserDto.From, cancellationToken));
