@@ -88,6 +88,24 @@ internal static class ClustersWorld
 
     public static async Task<JsonNode> ClusterAsync(ApiSession user, string id) => (await user.GetAsync($"/api/v1/clusters/{id}")).Body!;
 
+    /// <summary>
+    /// Saves a screenshot of one part of the page as <c>TestResults/web/{name}.png</c>, cut from the whole page so
+    /// the fixed app bar does not cover it.
+    /// </summary>
+    public static async Task ScreenshotOfAsync(Microsoft.Playwright.IPage page, Microsoft.Playwright.ILocator part, string name)
+    {
+        await part.ScrollIntoViewIfNeededAsync();
+        var box = await part.BoundingBoxAsync() ?? throw new InvalidOperationException($"{name}: the part is not visible.");
+        var scroll = await page.EvaluateAsync<double[]>("() => [window.scrollX, window.scrollY]");
+        Directory.CreateDirectory(BrowserFixture.ScreenshotDirectory);
+        await page.ScreenshotAsync(new()
+        {
+            Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png"),
+            FullPage = true,
+            Clip = new() { X = (float)(box.X + scroll[0]), Y = (float)(box.Y + scroll[1]), Width = box.Width, Height = box.Height },
+        });
+    }
+
     /// <summary>Processes started for a local runtime under the data directory (agents and app processes carry it in PITRIX_ROOT).</summary>
     public static List<int> ProcessesUnder(string directory)
     {

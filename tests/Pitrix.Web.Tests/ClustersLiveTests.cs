@@ -62,8 +62,8 @@ public sealed class ClustersLiveTests(ClustersLocalFixture fixture) : IClassFixt
         await page.Keyboard.PressAsync("Enter");
         var task = page.GetByTestId("task-detail");
         await Expect(task).ToHaveAttributeAsync("data-task-key", (await graphNodes.First.GetAttributeAsync("data-task-key"))!);
-        await Expect(task.GetByTestId("attempt-row").First).ToContainTextAsync("succeeded");
-        await page.GetByTestId("job-detail").ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "cluster-job-graph.png") });
+        await Expect(task.GetByTestId("attempt-row").Last).ToContainTextAsync("succeeded");
+        await ClustersWorld.ScreenshotOfAsync(page, page.GetByTestId("job-detail"), "cluster-job-graph");
 
         // Scale to five from the page: the plan first, then confirm; the new nodes appear as they come.
         await page.GetByTestId("action-scale").ClickAsync();

@@ -194,7 +194,96 @@ public sealed class ClustersTests(ClustersFakeCloudFixture fixture) : IClassFixt
         await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("succeeded");
         var jobs = (await w.User.GetAsync($"/api/v1/clusters/{clusterId}/jobs")).Body!["items"]!.AsArray();
         Assert.Equal(["custom", "start", "stop", "create"], jobs.Select(j => (string?)j!["action"]));
+
+        // Delete, then recover within the grace period.
+        await page.GetByTestId("action-delete").ClickAsync();
+        await panel.GetByTestId("confirm-action").ClickAsync();
+        await Expect(page.GetByTestId("cluster-status")).ToHaveTextAsync("deleted");
+        await page.GetByTestId("action-recover").ClickAsync();
+        await panel.GetByTestId("confirm-action").ClickAsync();
+        await Expect(page.GetByTestId("cluster-status")).ToHaveTextAsync("active");
+        Assert.Equal("active", (string?)(await ClustersWorld.ClusterAsync(w.User, clusterId))["cluster"]!["status"]);
         Assert.True(await page.EvaluateAsync<bool>("() => window.pxNotReloaded === true"), "the page was reloaded");
+    }
+
+    [Fact]
+    public async Task ClusterPage_ScaleInResizeConfigUpgradeAndRollback_FromThePage()
+    {
+        using var w = await WorldAsync();
+        string v2;
+        using (var admin = await Server.LoginAdminAsync())
+        {
+            var appId = (string)(await admin.GetAsync($"/api/v1/app_versions/{w.VersionId}")).Body!["app_id"]!;
+            v2 = await FakeCloudWorld.ReleaseSampleAsync(admin, w.RepoId, w.AppName, "1.1.0", appId);
+        }
+
+        var (clusterId, jobId) = await ClustersWorld.CreateAsync(w.User, w.VersionId, w.RuntimeId, ClustersWorld.FakeValues);
+        await ClustersWorld.WaitAsync(w.User, clusterId, jobId);
+        await using var context = await fixture.NewContextAsync();
+        var page = await Pages.SignInAsync(context, w.UserName, w.Password);
+        await page.GotoAsync($"/clusters/{clusterId}");
+        await Expect(page.GetByTestId("live-indicator")).ToHaveAttributeAsync("data-live", "live");
+        var panel = page.GetByTestId("action-panel");
+        var jobStatus = page.GetByTestId("job-status");
+
+        async Task ConfirmAndWaitAsync(string action)
+        {
+            await Expect(panel.GetByTestId("plan")).ToBeVisibleAsync();
+            await panel.GetByTestId("confirm-action").ClickAsync();
+            await Expect(page.GetByTestId("job-detail")).ToHaveAttributeAsync("data-job-status", "succeeded");
+            await Expect(page.GetByTestId("job-row").First).ToHaveAttributeAsync("data-job-action", action);
+            await Expect(page.GetByTestId("cluster-status")).ToHaveTextAsync("active");
+        }
+
+        // Scale in to two: the newest node leaves, as the panel says before anything runs.
+        await page.GetByTestId("action-scale").ClickAsync();
+        await panel.GetByLabel("Node count").FillAsync("2");
+        await Expect(panel.GetByTestId("scale-in-nodes")).ToContainTextAsync("zk_node#3");
+        await panel.GetByTestId("preview-plan").ClickAsync();
+        await ConfirmAndWaitAsync("scale_in");
+        await Expect(page.GetByTestId("node-row")).ToHaveCountAsync(2);
+        Assert.Equal([1, 2], (await ClustersWorld.ClusterAsync(w.User, clusterId))["nodes"]!.AsArray().Select(n => (int)n!["server_id"]!));
+
+        // Resize.
+        await page.GetByTestId("action-resize").ClickAsync();
+        await panel.GetByLabel("CPU cores").FillAsync("2");
+        await panel.GetByLabel("Memory (MB)").FillAsync("4096");
+        await panel.GetByTestId("preview-plan").ClickAsync();
+        await ConfirmAndWaitAsync("resize");
+        var role = (await ClustersWorld.ClusterAsync(w.User, clusterId))["roles"]![0]!;
+        Assert.Equal((2, 4096), ((int)role["cpu"]!, (int)role["memory"]!));
+        await Expect(page.GetByTestId("role-row")).ToContainTextAsync("4096 MB");
+
+        // Update config: bad JSON is caught here, a change the API refuses shows its message, a good one runs.
+        await page.GetByTestId("action-update_config").ClickAsync();
+        var values = panel.GetByLabel("Configuration values");
+        await Expect(values).ToHaveValueAsync(new Regex("vxnet-test"));
+        await values.FillAsync("{ nope");
+        await panel.GetByTestId("preview-plan").ClickAsync();
+        await Expect(panel.GetByTestId("problem")).ToContainTextAsync("not valid JSON");
+        await Expect(panel.GetByTestId("confirm-action")).ToBeDisabledAsync();
+        await values.FillAsync("""{ "cluster": { "zk_node": { "count": 5 } } }""");
+        await panel.GetByTestId("preview-plan").ClickAsync();
+        await Expect(panel.GetByTestId("problem")).ToContainTextAsync("use scale_out, scale_in or resize");
+        await values.FillAsync("""{ "env": { "tick_time": 3000 } }""");
+        await panel.GetByTestId("preview-plan").ClickAsync();
+        await ConfirmAndWaitAsync("update_config");
+        await Expect(page.GetByTestId("config-values")).ToContainTextAsync("\"tick_time\": 3000");
+        Assert.Equal(3000, (int)(await w.User.GetAsync($"/api/v1/clusters/{clusterId}/values")).Body!["values"]!["env"]!["tick_time"]!);
+
+        // Upgrade to 1.1.0, then roll back to 1.0.0.
+        await page.GetByTestId("action-upgrade").ClickAsync();
+        await Expect(panel.GetByLabel("Version")).ToContainTextAsync("1.1.0");
+        await panel.GetByLabel("Version").SelectOptionAsync(v2);
+        await panel.GetByTestId("preview-plan").ClickAsync();
+        await ConfirmAndWaitAsync("upgrade");
+        await Expect(page.GetByTestId("cluster-version")).ToHaveTextAsync("1.1.0");
+        await page.GetByTestId("action-rollback").ClickAsync();
+        await Expect(panel).ToContainTextAsync("Returns to version 1.0.0");
+        await ConfirmAndWaitAsync("rollback");
+        await Expect(page.GetByTestId("cluster-version")).ToHaveTextAsync("1.0.0");
+        Assert.Equal(w.VersionId, (string?)(await ClustersWorld.ClusterAsync(w.User, clusterId))["cluster"]!["app_version_id"]);
+        await Expect(jobStatus).ToHaveTextAsync("succeeded");
     }
 
     [Fact]
