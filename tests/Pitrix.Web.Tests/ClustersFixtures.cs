@@ -18,6 +18,18 @@ public sealed class ClustersFakeCloudFixture : BrowserFixture
     };
 }
 
+/// <summary>The fake cloud, with access tokens that live one second: every call of a live page finds its token expired.</summary>
+public sealed class ClustersShortTokenFixture : BrowserFixture
+{
+    protected override string[] ServerArguments => ["--Auth:AccessTokenLifetime=00:00:01"];
+
+    protected override Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? Configure => builder =>
+    {
+        builder.Configuration["Engine:PollInterval"] = "00:00:00.100";
+        builder.Services.AddFakeCloud();
+    };
+}
+
 /// <summary>
 /// The console on a server whose local runtime runs real pitrix-frontgate and pitrix-drone processes and the
 /// real apps they deploy (Debian's ZooKeeper). Disposing it also ends whatever a failed test left running there:

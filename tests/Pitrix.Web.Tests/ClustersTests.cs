@@ -230,8 +230,13 @@ public sealed class ClustersTests(ClustersFakeCloudFixture fixture) : IClassFixt
         {
             await Expect(panel.GetByTestId("plan")).ToBeVisibleAsync();
             await panel.GetByTestId("confirm-action").ClickAsync();
-            await Expect(page.GetByTestId("job-detail")).ToHaveAttributeAsync("data-job-status", "succeeded");
+
+            // The page now shows the new job, followed until it is done and applied to the cluster.
+            await Expect(page.GetByTestId("action-started")).ToBeVisibleAsync();
             await Expect(page.GetByTestId("job-row").First).ToHaveAttributeAsync("data-job-action", action);
+            await Expect(page.GetByTestId("job-detail")).ToHaveAttributeAsync("data-job-id", (await page.GetByTestId("job-row").First.GetAttributeAsync("data-job-id"))!);
+            await Expect(page.GetByTestId("job-detail")).ToHaveAttributeAsync("data-job-status", "succeeded");
+            await Expect(page.GetByTestId("cluster-transition")).ToHaveCountAsync(0);
             await Expect(page.GetByTestId("cluster-status")).ToHaveTextAsync("active");
         }
 
