@@ -98,6 +98,21 @@ internal static class ClustersWorld
         throw new TimeoutException($"Job {jobId} did not finish: {(await user.GetAsync($"/api/v1/jobs/{jobId}")).Text}");
     }
 
+    /// <summary>Creates a cluster on the fake cloud and waits until it is deployed; returns its id.</summary>
+    public static async Task<string> DeployedAsync(ApiSession user, string versionId, string runtimeId, Dictionary<string, string>? labels = null)
+    {
+        var (clusterId, jobId) = await CreateAsync(user, versionId, runtimeId, FakeValues, labels: labels);
+        await WaitAsync(user, clusterId, jobId);
+        return clusterId;
+    }
+
+    /// <summary>Opens a cluster's page and waits until it follows the event stream.</summary>
+    public static async Task OpenLiveAsync(Microsoft.Playwright.IPage page, string clusterId)
+    {
+        await page.GotoAsync($"/clusters/{clusterId}");
+        await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("live-indicator")).ToHaveAttributeAsync("data-live", "live");
+    }
+
     public static async Task<JsonNode> ClusterAsync(ApiSession user, string id) => (await user.GetAsync($"/api/v1/clusters/{id}")).Body!;
 
     /// <summary>

@@ -18,13 +18,11 @@ public sealed class ClustersSessionTests(ClustersShortTokenFixture fixture) : IC
         var runtime = await FakeCloudWorld.FakeRuntimeAsync(admin);
         var userName = ServerFixture.Unique("user");
         using var user = await fixture.Server.CreateUserAsync(userName, ["user"]);
-        var (clusterId, jobId) = await ClustersWorld.CreateAsync(user, version, runtime, ClustersWorld.FakeValues);
-        await ClustersWorld.WaitAsync(user, clusterId, jobId, TimeSpan.FromMinutes(2));
+        var clusterId = await ClustersWorld.DeployedAsync(user, version, runtime);
         await using var context = await fixture.NewContextAsync();
         var page = await Pages.SignInAsync(context, userName, "password-" + userName);
 
-        await page.GotoAsync($"/clusters/{clusterId}");
-        await Expect(page.GetByTestId("live-indicator")).ToHaveAttributeAsync("data-live", "live");
+        await ClustersWorld.OpenLiveAsync(page, clusterId);
         var cookie = await SessionCookieAsync(context);
 
         // Calls from the circuit, each with an expired token: each refreshes (the API rotates the refresh token),
@@ -45,8 +43,7 @@ public sealed class ClustersSessionTests(ClustersShortTokenFixture fixture) : IC
         await Expect(page).ToHaveURLAsync(new Regex("/profile$"));
         await Expect(page.GetByTestId("me")).ToContainTextAsync(userName);
         Assert.NotEqual(cookie, await SessionCookieAsync(context));
-        await page.GotoAsync($"/clusters/{clusterId}");
-        await Expect(page.GetByTestId("live-indicator")).ToHaveAttributeAsync("data-live", "live");
+        await ClustersWorld.OpenLiveAsync(page, clusterId);
         await Expect(page.GetByTestId("cluster-status")).ToHaveTextAsync("active");
     }
 

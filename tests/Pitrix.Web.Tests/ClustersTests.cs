@@ -143,13 +143,11 @@ public sealed class ClustersTests(ClustersFakeCloudFixture fixture) : IClassFixt
     public async Task ClusterPage_ActionsFromThePage_AreFollowedLive()
     {
         using var w = await WorldAsync(ClustersWorld.AddBackupAction);
-        var (clusterId, jobId) = await ClustersWorld.CreateAsync(w.User, w.VersionId, w.RuntimeId, ClustersWorld.FakeValues);
-        await ClustersWorld.WaitAsync(w.User, clusterId, jobId);
+        var clusterId = await ClustersWorld.DeployedAsync(w.User, w.VersionId, w.RuntimeId);
         await using var context = await fixture.NewContextAsync();
         var page = await Pages.SignInAsync(context, w.UserName, w.Password);
 
-        await page.GotoAsync($"/clusters/{clusterId}");
-        await Expect(page.GetByTestId("live-indicator")).ToHaveAttributeAsync("data-live", "live");
+        await ClustersWorld.OpenLiveAsync(page, clusterId);
         await page.EvaluateAsync("() => window.pxNotReloaded = true");
 
         // The sign-in handed to the live component travels only inside Blazor's data-protected descriptor.
@@ -165,7 +163,7 @@ public sealed class ClustersTests(ClustersFakeCloudFixture fixture) : IClassFixt
         await Expect(page.GetByTestId("cluster-version")).ToHaveTextAsync("1.0.0");
         await Expect(page.GetByTestId("node-row")).ToHaveCountAsync(3);
         await Expect(page.GetByTestId("config-values")).ToContainTextAsync("vxnet-test");
-        await Expect(page.GetByTestId("job-detail")).ToHaveAttributeAsync("data-job-id", jobId);
+        await Expect(page.GetByTestId("job-detail")).ToHaveAttributeAsync("data-job-action", "create");
 
         // Stop: the plan first, nothing running until confirmed.
         await page.GetByTestId("action-stop").ClickAsync();
@@ -217,12 +215,10 @@ public sealed class ClustersTests(ClustersFakeCloudFixture fixture) : IClassFixt
             v2 = await FakeCloudWorld.ReleaseSampleAsync(admin, w.RepoId, w.AppName, "1.1.0", appId);
         }
 
-        var (clusterId, jobId) = await ClustersWorld.CreateAsync(w.User, w.VersionId, w.RuntimeId, ClustersWorld.FakeValues);
-        await ClustersWorld.WaitAsync(w.User, clusterId, jobId);
+        var clusterId = await ClustersWorld.DeployedAsync(w.User, w.VersionId, w.RuntimeId);
         await using var context = await fixture.NewContextAsync();
         var page = await Pages.SignInAsync(context, w.UserName, w.Password);
-        await page.GotoAsync($"/clusters/{clusterId}");
-        await Expect(page.GetByTestId("live-indicator")).ToHaveAttributeAsync("data-live", "live");
+        await ClustersWorld.OpenLiveAsync(page, clusterId);
         var panel = page.GetByTestId("action-panel");
         var jobStatus = page.GetByTestId("job-status");
 
@@ -328,12 +324,10 @@ public sealed class ClustersTests(ClustersFakeCloudFixture fixture) : IClassFixt
     public async Task ClusterPage_SignInEndedWhileOpen_TheLivePageSendsToSignIn()
     {
         using var w = await WorldAsync();
-        var (clusterId, jobId) = await ClustersWorld.CreateAsync(w.User, w.VersionId, w.RuntimeId, ClustersWorld.FakeValues);
-        await ClustersWorld.WaitAsync(w.User, clusterId, jobId);
+        var clusterId = await ClustersWorld.DeployedAsync(w.User, w.VersionId, w.RuntimeId);
         await using var context = await fixture.NewContextAsync();
         var page = await Pages.SignInAsync(context, w.UserName, w.Password);
-        await page.GotoAsync($"/clusters/{clusterId}");
-        await Expect(page.GetByTestId("live-indicator")).ToHaveAttributeAsync("data-live", "live");
+        await ClustersWorld.OpenLiveAsync(page, clusterId);
 
         // A new password ends every other sign-in of the user, the circuit's among them.
         var changed = await w.User.PutAsync("/api/v1/me/password", new { current_password = w.Password, new_password = "another-password-1" });
