@@ -337,7 +337,8 @@ public abstract class ClusterTests(ServerFixture fixture)
         await ActAsync(w.User, clusterId, "rollback");
         Assert.Equal(w.V1, (string?)(await ClusterAsync(w.User, clusterId))["cluster"]!["app_version_id"]);
 
-        // A custom action declared by the package runs; an undeclared one is refused.
+        // The custom actions the package declares are listed with the cluster; one runs, an undeclared one is refused.
+        Assert.Equal(["backup_now", "stat"], (await ClusterAsync(w.User, clusterId))["custom_actions"]!.AsArray().Select(a => (string?)a));
         var custom = await ActAsync(w.User, clusterId, "run_action", new { name = "backup_now" });
         Assert.Contains(custom["tasks"]!.AsArray(), t => (string?)t!["key"] == "backup_now-zk_node");
         Assert.Equal("cluster.unknown_custom_action", (await w.User.PostAsync($"/api/v1/clusters/{clusterId}:run_action", new { name = "format_disk" })).Code);

@@ -24,6 +24,9 @@ public abstract class BrowserFixture : IAsyncLifetime
     /// <summary>Extra server arguments, such as a short access-token lifetime.</summary>
     protected virtual string[] ServerArguments => [];
 
+    /// <summary>Extra registrations for the server, such as the fake cloud.</summary>
+    protected virtual Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? Configure => null;
+
     /// <summary>Where screenshots go: <c>TestResults/web/</c> at the repository root (ignored by git).</summary>
     public static string ScreenshotDirectory { get; } = RepoFiles.Path("TestResults", "web");
 
@@ -39,7 +42,7 @@ public abstract class BrowserFixture : IAsyncLifetime
 
         // The suite shares two cores with every other test project: wait for the page longer than Playwright's 5 s.
         Assertions.SetDefaultExpectTimeout(20_000);
-        _server = await TestServer.StartAsync("sqlite", null, ServerArguments);
+        _server = await TestServer.StartAsync("sqlite", Configure, ServerArguments);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium, Headless = true });
     }

@@ -64,9 +64,34 @@ public sealed record ClusterDto(
 
 /// <summary>
 /// A cluster with its configuration, roles and nodes. For a cluster whose format observes its runtime (Helm),
-/// roles, nodes and endpoints come from the last <c>observed</c> view of the runtime.
+/// roles, nodes and endpoints come from the last <c>observed</c> view of the runtime. <c>custom_actions</c> names
+/// the actions outside the standard lifecycle that the cluster's package declares (run with <c>:run_action</c>).
 /// </summary>
-public sealed record ClusterDetailDto(ClusterDto Cluster, JsonNode? ConfigValues, IReadOnlyList<ClusterRoleDto> Roles, IReadOnlyList<ClusterNodeDto> Nodes, ClusterObservationDto? Observed = null);
+public sealed record ClusterDetailDto(ClusterDto Cluster, JsonNode? ConfigValues, IReadOnlyList<ClusterRoleDto> Roles, IReadOnlyList<ClusterNodeDto> Nodes, ClusterObservationDto? Observed = null)
+{
+    public IReadOnlyList<string> CustomActions { get; init; } = [];
+
+    /// <summary>
+    /// The custom actions of a cluster's rendered definition: the services of its node roles that are not standard
+    /// lifecycle services (a vmcluster package's <c>services</c>); none for a definition without node roles (Helm).
+    /// </summary>
+    public static IReadOnlyList<string> CustomActionsOf(string? spec)
+    {
+        try
+        {
+            return spec is null || JsonNode.Parse(spec)?["nodes"] is not JsonArray nodes
+                ? []
+                : nodes.OfType<JsonObject>()
+                    .SelectMany(n => n["services"] is JsonObject services ? services.Select(s => s.Key) : [])
+                    .Where(s => !Pitrix.Packages.VmCluster.ClusterSpec.StandardServices.Contains(s))
+                    .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return [];
+        }
+    }
+}
 
 public sealed record JobDto(
     string Id,

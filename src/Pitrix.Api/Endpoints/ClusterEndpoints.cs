@@ -134,7 +134,10 @@ public static class ClusterEndpoints
         var view = ClusterDto.From(cluster, holders.GetValueOrDefault(id));
         if (observed is null)
         {
-            return TypedResults.Ok(new ClusterDetailDto(view, JsonNode.Parse(cluster.ConfigValues), roles.Select(ClusterRoleDto.From).ToList(), nodes.Select(ClusterNodeDto.From).ToList()));
+            return TypedResults.Ok(new ClusterDetailDto(view, JsonNode.Parse(cluster.ConfigValues), roles.Select(ClusterRoleDto.From).ToList(), nodes.Select(ClusterNodeDto.From).ToList())
+            {
+                CustomActions = ClusterDetailDto.CustomActionsOf(cluster.Spec),
+            });
         }
 
         // The runtime's own view: its workloads as roles, its pods as nodes, its Services and Ingresses as endpoints.
@@ -143,7 +146,10 @@ public static class ClusterEndpoints
             JsonNode.Parse(cluster.ConfigValues),
             [.. roles.Select(ClusterRoleDto.From), .. observed.Workloads.Select(ClusterRoleDto.From)],
             [.. nodes.Select(ClusterNodeDto.From), .. observed.Pods.Select((p, i) => ClusterNodeDto.From(p, i + 1, observed.ObservedAt))],
-            ClusterObservationDto.From(observed)));
+            ClusterObservationDto.From(observed))
+        {
+            CustomActions = ClusterDetailDto.CustomActionsOf(cluster.Spec),
+        });
     }
 
     private static async Task<Results<Ok<Page<JobDto>>, ProblemHttpResult>> JobsAsync(string id, ListQuery list, Caller caller, PitrixDbContext db, CancellationToken cancellationToken)

@@ -5,14 +5,17 @@ using Pitrix.Web.Client;
 namespace Pitrix.Web.Session;
 
 /// <summary>
-/// The sign-in of the browser behind the current request (or interactive circuit), read from the session
-/// cookie and reconciled with <see cref="SessionStore"/>. A circuit reads the cookie of the request that
-/// opened it and cannot write cookies; what it refreshes reaches the browser's cookie on the next request.
+/// The sign-in of the browser behind the current request, read from the session cookie and reconciled with
+/// <see cref="SessionStore"/>. An interactive circuit has no request of its own to read or write a cookie on:
+/// its component is handed the pair by the page that rendered it and calls <see cref="Adopt"/>; from then on
+/// this session never touches an HTTP context, and what a refresh in the circuit obtains reaches the
+/// browser's cookie on its next request (<see cref="SessionStore"/> hands the newer pair to that request).
 /// </summary>
 public sealed class WebSession(IHttpContextAccessor accessor, SessionCookie cookie, SessionStore store)
 {
     private readonly Lock _gate = new();
     private bool _loaded;
+    private bool _adopted;
     private SessionTokens? _tokens;
 
     /// <summary>The current token pair; null when nobody is signed in.</summary>
@@ -35,6 +38,9 @@ public sealed class WebSession(IHttpContextAccessor accessor, SessionCookie cook
     /// <summary>Whether the signed-in user holds a platform role (for what the console offers; the API enforces).</summary>
     public bool HasRole(string role) => Tokens?.HasRole(role) == true;
 
+    /// <summary>True in an interactive circuit that took its sign-in through <see cref="Adopt"/>: no cookie is read or written.</summary>
+    public bool IsAdopted => _adopted;
+
     /// <summary>Starts a sign-in with the pair the API issued at login, and sets the cookie.</summary>
     public void Start(TokenPair pair)
     {
@@ -42,9 +48,35 @@ public sealed class WebSession(IHttpContextAccessor accessor, SessionCookie cook
         Ended = false;
         _tokens = new SessionTokens(
             Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), 0, pair.AccessToken, pair.ExpiresAt, pair.RefreshToken, pair.User.Id, pair.User.Name, pair.User.Roles);
-        if (accessor.HttpContext is { } context)
+        if (Context is { } context)
         {
             cookie.Write(context, _tokens);
+        }
+    }
+
+    /// <summary>
+    /// Takes the sign-in of an interactive circuit: the pair the statically rendered page handed its component
+    /// (inside Blazor's data-protected component descriptor), reconciled with <see cref="SessionStore"/> so a
+    /// pair refreshed since (by another request or circuit) is used instead. From now on this session reads and
+    /// writes no cookie. False when that sign-in has ended (<see cref="Ended"/> is then true).
+    /// </summary>
+    public bool Adopt(SessionTokens tokens)
+    {
+        lock (_gate)
+        {
+            _adopted = true;
+            _loaded = true;
+
+            // A pair this session already holds for the same sign-in may be newer than the one handed over.
+            if (_tokens is { } held && held.Key == tokens.Key && held.Generation > tokens.Generation)
+            {
+                tokens = held;
+            }
+
+            var latest = store.Latest(tokens);
+            _tokens = latest;
+            Ended = latest is null;
+            return latest is not null;
         }
     }
 
@@ -55,7 +87,7 @@ public sealed class WebSession(IHttpContextAccessor accessor, SessionCookie cook
         {
             _loaded = true;
             _tokens = tokens;
-            if (accessor.HttpContext is { } context)
+            if (Context is { } context)
             {
                 cookie.Write(context, tokens);
             }
@@ -73,11 +105,14 @@ public sealed class WebSession(IHttpContextAccessor accessor, SessionCookie cook
 
         _tokens = null;
         Ended = expired;
-        if (accessor.HttpContext is { } context)
+        if (Context is { } context)
         {
             SessionCookie.Clear(context);
         }
     }
+
+    /// <summary>The HTTP request this session may read and set the cookie on; none in an adopted circuit.</summary>
+    private HttpContext? Context => _adopted ? null : accessor.HttpContext;
 
     private void Load()
     {
@@ -87,7 +122,7 @@ public sealed class WebSession(IHttpContextAccessor accessor, SessionCookie cook
         }
 
         _loaded = true;
-        if (accessor.HttpContext is not { } context || cookie.Read(context) is not { } fromCookie)
+        if (Context is not { } context || cookie.Read(context) is not { } fromCookie)
         {
             return;
         }
