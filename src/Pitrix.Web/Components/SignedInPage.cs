@@ -63,8 +63,9 @@ public abstract class SignedInPage : ComponentBase
         {
             Problem = ex;
 
-            // The page shows the API's message with the API's status (the console turns the JSON status pages off).
-            if (HttpContext is { Response.HasStarted: false } http && ex.Status is >= 400 and < 600)
+            // The page shows the API's message with the API's status. Not 404: a page that sets 404 during static
+            // rendering gets an empty body (Blazor keeps 404 for its not-found page), and the message matters more.
+            if (HttpContext is { Response.HasStarted: false } http && ex.Status is >= 400 and < 600 and not 404)
             {
                 http.Response.StatusCode = ex.Status;
             }
