@@ -57,7 +57,24 @@ public abstract class BrowserFixture : IAsyncLifetime
         _playwright?.Dispose();
         if (_server is not null)
         {
+            var dataDirectory = _server.DataDirectory;
             await _server.DisposeAsync();
+
+            // A test that deployed on the local runtime leaves agents and app processes (each carries the server's
+            // data directory in PITRIX_ROOT): they end with the server, whatever the test did or failed to do.
+            foreach (var pid in ClustersWorld.ProcessesUnder(dataDirectory))
+            {
+                try
+                {
+                    using var process = System.Diagnostics.Process.GetProcessById(pid);
+                    process.Kill();
+                    await process.WaitForExitAsync();
+                }
+                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+                {
+                    // Already gone.
+                }
+            }
         }
     }
 

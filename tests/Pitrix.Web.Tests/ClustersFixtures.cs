@@ -32,31 +32,12 @@ public sealed class ClustersShortTokenFixture : BrowserFixture
 
 /// <summary>
 /// The console on a server whose local runtime runs real pitrix-frontgate and pitrix-drone processes and the
-/// real apps they deploy (Debian's ZooKeeper). Disposing it also ends whatever a failed test left running there:
-/// every such process carries the server's data directory in its environment.
+/// real apps they deploy (Debian's ZooKeeper). Disposing it (as every BrowserFixture) ends whatever a test left
+/// running there: every such process carries the server's data directory in its environment.
 /// </summary>
-public sealed class ClustersLocalFixture : BrowserFixture, IAsyncLifetime
+public sealed class ClustersLocalFixture : BrowserFixture
 {
     protected override string[] ServerArguments => ["--Providers:Local:StopGracePeriod=00:00:05"];
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        var dataDirectory = Server.DataDirectory;
-        await DisposeAsync();
-        foreach (var pid in ClustersWorld.ProcessesUnder(dataDirectory))
-        {
-            try
-            {
-                using var process = System.Diagnostics.Process.GetProcessById(pid);
-                process.Kill();
-                await process.WaitForExitAsync();
-            }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
-            {
-                // Already gone.
-            }
-        }
-    }
 }
 
 /// <summary>Clusters made and followed through the API, as a user of the CLI would.</summary>

@@ -41,6 +41,7 @@ public sealed class DeveloperTests(DeveloperFixture fixture) : IClassFixture<Dev
         var dropped = await page.EvaluateHandleAsync(
             "([name, base64]) => { const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0)); const dt = new DataTransfer(); dt.items.add(new File([bytes], name, { type: 'application/gzip' })); return dt; }",
             new object[] { name + "-1.0.0.tgz", Convert.ToBase64String(broken) });
+        await page.WaitForFunctionAsync("() => window.pitrixDropZone === true"); // the page's script, loaded after the enhanced navigation
         await page.GetByTestId("dropzone").DispatchEventAsync("drop", new Dictionary<string, object> { ["dataTransfer"] = dropped });
         await Expect(page.Locator("[data-dropzone-file]")).ToContainTextAsync($"Selected: {name}-1.0.0.tgz");
         await page.GetByRole(AriaRole.Button, new() { Name = "Upload", Exact = true }).ClickAsync();
