@@ -56,47 +56,15 @@ public sealed partial class PitrixApi
     /// Opens the cluster's event stream (<c>GET /api/v1/events?cluster=ID</c>), resuming after
     /// <paramref name="lastEventId"/> when given. Only the response headers are awaited: the caller reads the
     /// events as they arrive, beyond the client's timeout, and disposes the stream to end it. An access token
-    /// about to expire is refreshed first (a stream outlives many requests); a sign-in the API no longer accepts
+    /// about to expire, or refused as expired, is refreshed as for any call; a sign-in the API no longer accepts
     /// throws <see cref="SignInRequiredException"/>, any other refusal an <see cref="ApiException"/>.
     /// </summary>
     public async Task<ClusterEventFeed> OpenClusterEventsAsync(string clusterId, string? lastEventId, CancellationToken cancellationToken)
     {
         var path = "api/v1/events?cluster=" + Uri.EscapeDataString(clusterId);
-        var tokens = _session.Tokens ?? throw new SignInRequiredException(_session.Ended);
-        if (tokens.AccessExpiresAt - _time.GetUtcNow() < _options.RefreshMargin)
-        {
-            tokens = await RefreshAsync(tokens, cancellationToken);
-        }
-
-        var response = await OpenStreamAsync(path, lastEventId, tokens, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.Unauthorized)
-        {
-            var problem = await ReadProblemAsync(response, cancellationToken);
-            response.Dispose();
-            if (problem.Code != "auth.token_expired")
-            {
-                _session.End(expired: true);
-                throw new SignInRequiredException(expired: true);
-            }
-
-            tokens = await RefreshAsync(tokens, cancellationToken);
-            response = await OpenStreamAsync(path, lastEventId, tokens, cancellationToken);
-        }
-
+        var response = await SendCheckedAsync(HttpMethod.Get, path, null, authenticate: true, cancellationToken, new StreamRequest("text/event-stream", lastEventId));
         try
         {
-            if (!response.IsSuccessStatusCode)
-            {
-                var problem = await ReadProblemAsync(response, cancellationToken);
-                if (response.StatusCode == HttpStatusCode.Unauthorized)
-                {
-                    _session.End(expired: true);
-                    throw new SignInRequiredException(expired: true);
-                }
-
-                throw problem;
-            }
-
             if (response.Content.Headers.ContentType?.MediaType != "text/event-stream")
             {
                 throw new ApiException((int)response.StatusCode, "web.not_an_event_stream", "Not an event stream", $"The API answered {path} with {response.Content.Headers.ContentType?.MediaType ?? "no content type"}, not text/event-stream.", null);
@@ -108,30 +76,6 @@ public sealed partial class PitrixApi
         {
             response.Dispose();
             throw;
-        }
-    }
-
-    private async Task<HttpResponseMessage> OpenStreamAsync(string path, string? lastEventId, SessionTokens tokens, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
-        if (lastEventId is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
-        }
-
-        try
-        {
-            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new ApiException(0, "web.api_unreachable", "API unreachable", $"The console cannot reach the API at {_http.BaseAddress}: {ex.Message}", null, ex);
-        }
-        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new ApiException(0, "web.api_timeout", "API timed out", $"The API at {_http.BaseAddress} did not answer in time.", null, ex);
         }
     }
 }

@@ -139,7 +139,12 @@ public sealed partial class PitrixApi
             ?? throw new ApiException((int)response.StatusCode, "web.empty_response", "Empty response", $"The API answered {path} with no content.", null);
     }
 
-    private async Task<HttpResponseMessage> SendCheckedAsync(HttpMethod method, string path, object? body, bool authenticate, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a request as the signed-in user (refreshing the access token when it is about to expire or refused as
+    /// expired) and returns the successful response; a refusal throws. With <paramref name="stream"/> only the
+    /// response headers are awaited, so the caller reads the body as it arrives (an event stream).
+    /// </summary>
+    private async Task<HttpResponseMessage> SendCheckedAsync(HttpMethod method, string path, object? body, bool authenticate, CancellationToken cancellationToken, StreamRequest? stream = null)
     {
         SessionTokens? tokens = null;
         if (authenticate)
@@ -153,7 +158,7 @@ public sealed partial class PitrixApi
             }
         }
 
-        var response = await SendOnceAsync(method, path, body, tokens, cancellationToken);
+        var response = await SendOnceAsync(method, path, body, tokens, cancellationToken, stream);
         if (response.StatusCode == HttpStatusCode.Unauthorized && tokens is not null)
         {
             var problem = await ReadProblemAsync(response, cancellationToken);
@@ -166,7 +171,7 @@ public sealed partial class PitrixApi
             }
 
             tokens = await RefreshAsync(tokens, cancellationToken);
-            response = await SendOnceAsync(method, path, body, tokens, cancellationToken);
+            response = await SendOnceAsync(method, path, body, tokens, cancellationToken, stream);
         }
 
         if (!response.IsSuccessStatusCode)
@@ -218,10 +223,15 @@ public sealed partial class PitrixApi
         return JsonSerializer.Deserialize<TokenPair>(await response.Content.ReadAsStringAsync(cancellationToken), Json);
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, object? body, SessionTokens? tokens, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, object? body, SessionTokens? tokens, CancellationToken cancellationToken, StreamRequest? stream = null)
     {
         using var request = new HttpRequestMessage(method, path);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(stream?.MediaType ?? "application/json"));
+        if (stream?.LastEventId is { } lastEventId)
+        {
+            request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+        }
+
         if (tokens is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
@@ -239,7 +249,7 @@ public sealed partial class PitrixApi
 
         try
         {
-            return await _http.SendAsync(request, cancellationToken);
+            return await _http.SendAsync(request, stream is null ? HttpCompletionOption.ResponseContentRead : HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
         catch (HttpRequestException ex)
         {
@@ -289,3 +299,6 @@ public sealed partial class PitrixApi
         return present.Count == 0 ? "" : "?" + string.Join('&', present);
     }
 }
+
+/// <summary>A request whose response body is read as it arrives: what it accepts, and where an event stream resumes.</summary>
+internal sealed record StreamRequest(string MediaType, string? LastEventId);
