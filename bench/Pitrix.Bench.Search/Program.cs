@@ -20,6 +20,8 @@ var appCount = IntArg("--apps", 1500);
 var versionCount = IntArg("--versions", 10);
 var privateAppCount = IntArg("--private-apps", 300);
 var keep = args.Contains("--keep");
+var consoleRepeats = IntArg("--console-pages", 0);
+var consoleOnly = args.Contains("--console-only");
 
 var work = Directory.CreateTempSubdirectory("pitrix-bench-search-").FullName;
 try
@@ -69,6 +71,26 @@ try
     await CheckVisibilityAsync(admin, user, privateAppCount, browsable, appCount);
     var mix = new RequestMix(terms, categoryIds, browsable);
     await PrintSelectivityAsync(user, mix, terms);
+
+    if (consoleRepeats > 0)
+    {
+        // The store's pages (search, filters, a deep page), an app with its versions, the deploy wizard's version step, my clusters.
+        var someApp = appIds[appIds.Count / 2];
+        await ConsolePages.MeasureAsync(server.Address, "searcher", "password-searcher",
+        [
+            ("store, first page", "/"),
+            ("store, search", "/?q=" + Uri.EscapeDataString(terms.Common[0])),
+            ("store, search + category", $"/?q={Uri.EscapeDataString(terms.Common[1])}&category={categoryIds[0]}"),
+            ("store, provider filter, page 20", "/?provider=kubernetes&page=20"),
+            ("app page", "/apps/" + someApp),
+            ("deploy wizard, versions", $"/apps/{someApp}/deploy"),
+            ("my clusters", "/clusters"),
+        ], consoleRepeats);
+        if (consoleOnly)
+        {
+            return;
+        }
+    }
 
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue }) { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(30) };
     http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", user.Token);
