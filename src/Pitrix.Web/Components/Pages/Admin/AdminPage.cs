@@ -73,10 +73,6 @@ public abstract class AdminPage : SignedInPage
     /// <summary>The offset of a 1-based page number from the query (clamped to sane values).</summary>
     protected static int OffsetOf(int? page) => (Math.Clamp(page ?? 1, 1, 100_000) - 1) * PageSize;
 
-    public static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
-
-    public static string Time(DateTimeOffset? at) => at is { } value ? Time(value) : "—";
-
     /// <summary>A status as words: <c>in_review</c> reads "in review".</summary>
     public static string Words(string? status) => status?.Replace('_', ' ') ?? "";
 }

@@ -15,12 +15,6 @@ public static class ClusterText
 
     public static string ActionLabel(string action) => action.Replace('_', ' ');
 
-    /// <summary>A moment as the pages show it: to the minute, in UTC (the server does not know the browser's zone).</summary>
-    public static string When(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
-
-    /// <summary>A moment for a <c>time</c> element's <c>datetime</c>.</summary>
-    public static string Iso(DateTimeOffset at) => at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
-
     /// <summary>The name of something a cluster refers to; null when the user may no longer see it (an app unreleased since).</summary>
     public static async Task<string?> NameOrNullAsync<T>(Func<Task<T>> get, Func<T, string> name)
     {

@@ -90,8 +90,6 @@ public abstract class DeveloperPage : SignedInPage
         }
     }
 
-    protected static string Date(DateTimeOffset at) => at.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-
     protected static string Size(long bytes) => bytes switch
     {
         < 1024 => $"{bytes} bytes",
